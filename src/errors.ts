@@ -1,0 +1,52 @@
+/**
+ * Stable codes callers can switch on. They never change meaning between versions.
+ * - `ERR_OAUTH_RESPONSE`: the identity provider answered with an OAuth error (`oauthError` holds it).
+ * - `ERR_IDP_UNREACHABLE`: the identity provider could not be reached (network, TLS, timeout, 5xx after retries).
+ * - `ERR_BAD_TOKEN_RESPONSE`: the token endpoint answered, but not with a usable token.
+ * - `ERR_CONFIG`: the configuration is incomplete or invalid.
+ * - `ERR_COMMAND`: an external token command failed.
+ * - `ERR_LOGIN`: an interactive login failed or was abandoned.
+ * - `ERR_NOT_AVAILABLE`: the requested flow is not available.
+ */
+export type AuthenticationErrorCode =
+  | 'ERR_OAUTH_RESPONSE'
+  | 'ERR_IDP_UNREACHABLE'
+  | 'ERR_BAD_TOKEN_RESPONSE'
+  | 'ERR_CONFIG'
+  | 'ERR_COMMAND'
+  | 'ERR_LOGIN'
+  | 'ERR_NOT_AVAILABLE';
+
+export interface AuthenticationErrorOptions {
+  code?: AuthenticationErrorCode;
+  /** The OAuth `error` value (`invalid_client`, `invalid_grant`, …) when the identity provider sent one. */
+  oauthError?: string;
+  /** The URL or resource the failure concerns (token endpoint, config file, command). */
+  endpoint?: string;
+  cause?: unknown;
+}
+
+/** Authentication failed. The message never contains a secret or a token. */
+export class AuthenticationError extends Error {
+  override name = 'AuthenticationError';
+  readonly code: AuthenticationErrorCode;
+  readonly oauthError: string | undefined;
+  readonly endpoint: string | undefined;
+
+  constructor(message: string, options: AuthenticationErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = options.code ?? 'ERR_OAUTH_RESPONSE';
+    this.oauthError = options.oauthError;
+    this.endpoint = options.endpoint;
+  }
+}
+
+/** The identity provider has not finished the login yet (`authorization_pending`, `slow_down`). */
+export class AuthenticationPendingError extends AuthenticationError {
+  override name = 'AuthenticationPendingError';
+}
+
+/** No access token could be obtained from the refresh token (missing, or refused by the identity provider). */
+export class AccessTokenNotFoundError extends AuthenticationError {
+  override name = 'AccessTokenNotFoundError';
+}

@@ -1,0 +1,35 @@
+import { Buffer } from 'node:buffer';
+
+/** Reads a JWT's `exp` claim without verifying it: only the server can judge the token, we only schedule refreshes. */
+export function jwtExpiresAt(token: string): number | undefined {
+  const payload = token.split('.')[1];
+  if (payload === undefined || token.split('.').length !== 3) return undefined;
+  try {
+    const claims: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    if (typeof claims === 'object' && claims !== null && 'exp' in claims && typeof claims.exp === 'number') {
+      return claims.exp * 1000;
+    }
+  } catch {
+    // Not a JWT: opaque tokens are fine, they just have no embedded expiry.
+  }
+  return undefined;
+}
+
+/**
+ * The earlier of `expires_in` (relative to `now`) and the JWT `exp`; `undefined` when neither is known,
+ * in which case the token is used until the server rejects it.
+ */
+export function computeExpiresAt(accessToken: string, expiresInSeconds: number | undefined, now = Date.now()): number | undefined {
+  const candidates: number[] = [];
+  if (typeof expiresInSeconds === 'number' && Number.isFinite(expiresInSeconds) && expiresInSeconds > 0) {
+    candidates.push(now + expiresInSeconds * 1000);
+  }
+  const fromJwt = jwtExpiresAt(accessToken);
+  if (fromJwt !== undefined) candidates.push(fromJwt);
+  return candidates.length === 0 ? undefined : Math.min(...candidates);
+}
+
+/** Default refresh window: the smaller of 60 s and 10% of the token's lifetime. */
+export function defaultRefreshWindowMs(lifetimeMs: number): number {
+  return Math.min(60_000, Math.max(0, lifetimeMs) * 0.1);
+}
