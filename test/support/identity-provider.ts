@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import Provider, { errors, type Configuration } from 'oidc-provider';
 
@@ -37,6 +38,8 @@ export interface TestIdentityProvider {
 
 export interface IdentityProviderOptions {
   accessTokenTtlSeconds?: number;
+  /** Serve HTTPS with this key and certificate (see `tls.ts`) instead of plain HTTP. */
+  tls?: { key: Buffer; cert: Buffer };
   /** Extra oidc-provider configuration merged over the defaults. */
   configure?: (configuration: Configuration) => void;
 }
@@ -60,7 +63,7 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
   // The provider needs the issuer URL, which needs the port: route requests to it once it exists.
   const route: { handler?: (req: IncomingMessage, res: ServerResponse) => unknown } = {};
 
-  const server: Server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
     void (async () => {
       if (req.method === 'POST' && req.url?.startsWith('/token')) {
         const raw = await readBody(req);
@@ -94,14 +97,15 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
       }
       void route.handler?.(req, res);
     })();
-  });
+  };
+  const server: Server = options.tls ? createHttpsServer(options.tls, listener) : createHttpServer(listener);
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  const issuer = `http://127.0.0.1:${port}`;
+  const issuer = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
 
   const configuration: Configuration = {
     clients: [
