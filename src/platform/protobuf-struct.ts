@@ -35,8 +35,10 @@ function toValue(value: unknown): ProtoValue {
   if (typeof value === 'number') return { numberValue: value };
   if (typeof value === 'boolean') return { boolValue: value };
   if (Array.isArray(value)) return { listValue: { values: value.map(toValue) } };
+  if (typeof value === 'bigint') return { stringValue: value.toString() };
   if (typeof value === 'object') return { structValue: toProtoStruct(value as Record<string, unknown>) };
-  return { stringValue: String(value) };
+  // Functions and symbols have no JSON form.
+  return { nullValue: 'NULL_VALUE' };
 }
 
 /** A plain object as a `google.protobuf.Struct` that `@grpc/proto-loader` can encode. */

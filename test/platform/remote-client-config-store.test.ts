@@ -320,7 +320,7 @@ test('precedence: local values win over the server for client id, scopes, audien
     authorizationMetadataKey: 'flyte-authorization',
     audience: 'server-audience',
   };
-  const rows: Array<{ name: string; local: RemoteClientConfigOverrides; server?: Partial<typeof server>; expected: Partial<ClientConfig> }> = [
+  const rows: Array<{ name: string; local: RemoteClientConfigOverrides; server?: Partial<typeof server>; expected: { [K in keyof ClientConfig]?: ClientConfig[K] | undefined } }> = [
     {
       name: 'nothing local: the server fills everything',
       local: {},
@@ -372,7 +372,7 @@ test('the calls are anonymous: only the given interceptors run, never ones passe
     };
     const store = storeFor(services.address, {
       interceptors: [proxyAuth],
-      channelOptions: { interceptors: [adminAuth], 'grpc.primary_user_agent': 'fga-test' } as grpc.ChannelOptions,
+      channelOptions: { interceptors: [adminAuth], 'grpc.primary_user_agent': 'fga-test' },
     });
     await store.getClientConfig();
     assert.equal(services.received.length, 2);
