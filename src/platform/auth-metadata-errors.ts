@@ -16,7 +16,7 @@ function isServiceError(error: unknown): error is ServiceError {
 
 // How grpc-js reports an answer that is not gRPC (an ingress error page, a web UI, an HTTP/1.1 server): an HTTP
 // status, an HTTP/2 protocol error, or an HTML body read as a gRPC frame ("<html" is a 1.7 GB length prefix).
-const NOT_GRPC = /Received HTTP status code|content-type|Protocol error|No status information received|Received message larger than max|Failed to parse/i;
+const NOT_GRPC = /Received HTTP status code|content-type|Protocol error|No status information received|Received message larger than max|Failed to parse|parsing error/i;
 const TLS_PROBLEM = /certificate|SSL|TLS|handshake|self[- ]signed|unable to verify|wrong version number/i;
 
 /**
