@@ -26,6 +26,11 @@ export { MemoryTokenStore, tokenStoreKey } from './tokens/token-store.js';
 export type { TokenStore } from './tokens/token-store.js';
 
 // --- Flyte platform: config files, AUTH_MODE, remote client config (issue 3, part 1) ---
+export { AuthType, parseAuthType } from './platform/auth-type.js';
+export type { DeviceFlowConfig, PkceConfig, PlatformConfig } from './platform/platform-config.js';
+export { loadPlatformConfig } from './platform/load-platform-config.js';
+export type { LoadPlatformConfigOptions } from './platform/load-platform-config.js';
+export { redactPlatformConfig } from './platform/redact.js';
 
 // --- Flyte platform: command and proxy auth, TLS, channel options (issue 3, part 2) ---
 
