@@ -535,3 +535,22 @@ test('no error from a bad value leaks a configured secret', async () => {
   const error = await loadError({ env });
   assert.ok(!inspect(error, { depth: 10 }).includes(SECRET));
 });
+
+test('without an env option, process.env is read', async () => {
+  const file = writeYaml({ admin: { endpoint: 'from-process-env.example.com' } });
+  const names = ['_FLYTECTL_CONFIG_PYFLYTE_OVERRIDE', 'FLYTECTL_CONFIG', 'FLYTE_ADMIN_MAXRETRIES'];
+  const saved = Object.fromEntries(names.map((name) => [name, process.env[name]]));
+  delete process.env['_FLYTECTL_CONFIG_PYFLYTE_OVERRIDE'];
+  process.env['FLYTECTL_CONFIG'] = file;
+  process.env['FLYTE_ADMIN_MAXRETRIES'] = '9';
+  try {
+    const cfg = await loadPlatformConfig();
+    assert.equal(cfg.endpoint, 'from-process-env.example.com');
+    assert.equal(cfg.maxRetries, 9);
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+});
