@@ -2,15 +2,9 @@ import * as grpc from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import {
-  AuthenticationError,
-  ClientCredentialsAuthenticator,
-  createAuthInterceptor,
-  fromProtoStruct,
-  identityServiceDefinition,
-  RemoteClientConfigStore,
-  type UserInfoResponse,
-} from '../../src/index.js';
+import { AuthenticationError, ClientCredentialsAuthenticator, createAuthInterceptor, RemoteClientConfigStore } from '../../src/index.js';
+import { identityServiceDefinition, type UserInfoResponse } from '../../src/platform/flyte-protos.js';
+import { fromProtoStruct } from '../../src/platform/protobuf-struct.js';
 import { EchoClient, serverStream, unary } from '../support/echo-service.js';
 import { createFlyteServices, serverCredentials, startFlyteServices } from '../support/flyte-services.js';
 import { startGrpcServer } from '../support/grpc-server.js';
