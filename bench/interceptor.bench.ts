@@ -2,7 +2,10 @@
 // and the token requests 1,000 concurrent calls make on a cold authenticator. A benchmark, not a test.
 import * as grpc from '@grpc/grpc-js';
 import { performance } from 'node:perf_hooks';
-import { ClientCredentialsAuthenticator, createAuthInterceptor, StaticClientConfigStore } from '../src/index.js';
+// The compiled package, as users run it: the TypeScript loader would add per-call helpers of its own.
+// (A computed specifier, so type checking a fresh clone does not need dist/.)
+const compiled = '../dist/index.js';
+const { ClientCredentialsAuthenticator, createAuthInterceptor, StaticClientConfigStore } = (await import(compiled)) as typeof import('../src/index.js');
 import { EchoClient, echoService, unary, type EchoClientInstance } from '../test/support/echo-service.js';
 import { BASIC_CLIENT, startIdentityProvider } from '../test/support/identity-provider.js';
 
