@@ -1,0 +1,97 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import lockfile from 'proper-lockfile';
+
+/** How {@link withFileLock} waits for and holds a lock. */
+export interface FileLockOptions {
+  /** How long to wait while another process holds the lock. */
+  timeoutMs: number;
+  /** A lock whose directory was not touched for this long belongs to a dead process and is taken over. */
+  staleMs: number;
+  /** The lock could not be taken (timeout, unwritable directory): `fn` runs anyway, unlocked across processes. */
+  onUnavailable: (error: Error) => void;
+  /** The lock was lost while held (the event loop was blocked past `staleMs`, someone removed the directory). */
+  onCompromised: (error: Error) => void;
+}
+
+// One queue per lock path for the whole process: two stores on the same file share it, and a process never waits
+// on (or steals as stale) a lock it holds itself.
+const queues = new Map<string, Promise<void>>();
+
+// The locks the current async context holds. `active` turns false on release, because promises started inside `fn`
+// (a background refresh timer, say) keep this context after the lock is gone.
+interface HeldLock {
+  id: string;
+  active: boolean;
+}
+const held = new AsyncLocalStorage<readonly HeldLock[]>();
+
+async function inProcessQueue<T>(id: string, fn: () => Promise<T>): Promise<T> {
+  const previous = queues.get(id) ?? Promise.resolve();
+  let release!: () => void;
+  const mine = new Promise<void>((resolveMine) => {
+    release = resolveMine;
+  });
+  const tail = previous.then(() => mine);
+  queues.set(id, tail);
+  await previous;
+  try {
+    return await fn();
+  } finally {
+    release();
+    if (queues.get(id) === tail) queues.delete(id);
+  }
+}
+
+async function acquire(target: string, options: FileLockOptions): Promise<() => Promise<void>> {
+  const deadline = Date.now() + options.timeoutMs;
+  let delay = 10;
+  for (;;) {
+    try {
+      return await lockfile.lock(target, {
+        realpath: false,
+        stale: options.staleMs,
+        retries: 0,
+        onCompromised: options.onCompromised,
+      });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        throw Object.assign(new Error(`another process held the lock for more than ${options.timeoutMs} ms`), { code: 'ELOCKED' });
+      }
+      // Jittered so that waiting processes do not retry in lockstep.
+      await sleep(Math.min(remaining, delay * (0.5 + Math.random())));
+      delay = Math.min(delay * 2, 250);
+    }
+  }
+}
+
+/**
+ * Runs `fn` holding the lock `<target>.lock` (a directory, made atomically with `mkdir` by proper-lockfile, kept
+ * fresh while held and taken over when stale). Callers in this process queue in order; other processes wait up to
+ * `timeoutMs`. Re-entrant within `fn`. A lock that cannot be taken never blocks the caller for good: `fn` then runs unlocked.
+ */
+export async function withFileLock<T>(target: string, options: FileLockOptions, fn: () => Promise<T>): Promise<T> {
+  const id = resolve(target);
+  const outer = held.getStore() ?? [];
+  // Re-entrant: waiting for a lock this very call chain holds would never end.
+  if (outer.some((lock) => lock.id === id && lock.active)) return fn();
+  return inProcessQueue(id, async () => {
+    const mine: HeldLock = { id, active: true };
+    let release: (() => Promise<void>) | undefined;
+    try {
+      release = await acquire(id, options);
+    } catch (error) {
+      options.onUnavailable(error instanceof Error ? error : new Error(String(error)));
+    }
+    try {
+      return await held.run([...outer, mine], fn);
+    } finally {
+      mine.active = false;
+      // A compromised lock is already gone; nothing else to do about it here.
+      await release?.().catch(() => undefined);
+    }
+  });
+}
