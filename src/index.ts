@@ -37,4 +37,5 @@ export type { KeyringEntry, KeyringModule, KeyringTokenStoreOptions } from './to
 export { createTokenStore } from './tokens/create-token-store.js';
 export type { CreateTokenStoreOptions } from './tokens/create-token-store.js';
 export { defaultTokenStorePath } from './tokens/user-config-dir.js';
+export type { UserConfigDirContext } from './tokens/user-config-dir.js';
 export type { WarningListener } from './tokens/warn.js';

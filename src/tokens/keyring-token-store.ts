@@ -139,8 +139,8 @@ export class KeyringTokenStore implements TokenStore {
     try {
       const Entry = keyring.AsyncEntry ?? keyring.Entry;
       const timeout = new Promise<never>((_, reject) => {
+        // Not unref'd: while a keychain call is pending the caller is waiting for it; the timer is cleared right after.
         timer = setTimeout(() => reject(new Error(`the keychain did not answer within ${this.#timeoutMs} ms`)), this.#timeoutMs);
-        timer.unref();
       });
       return await Promise.race([(async () => operation(new Entry(this.service, key)))(), timeout]);
     } catch (error) {
