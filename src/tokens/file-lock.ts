@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import lockfile from 'proper-lockfile';
+import type { lock as lockFunction } from 'proper-lockfile';
 
 /** How {@link withFileLock} waits for and holds a lock. */
 export interface FileLockOptions {
@@ -13,6 +13,8 @@ export interface FileLockOptions {
   onUnavailable: (error: Error) => void;
   /** The lock was lost while held (the event loop was blocked past `staleMs`, someone removed the directory). */
   onCompromised: (error: Error) => void;
+  /** Runs in turn before the lock is taken (creating its directory); if it throws, so does `withFileLock`. */
+  prepare?: () => Promise<void>;
 }
 
 // One queue per lock path for the whole process: two stores on the same file share it, and a process never waits
@@ -44,12 +46,21 @@ async function inProcessQueue<T>(id: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+// Loaded on first use: proper-lockfile installs process exit and signal hooks (to remove held locks), which programs
+// that never use a file store should not get just by importing this package.
+let lockModule: Promise<{ lock: typeof lockFunction }> | undefined;
+async function loadLock(): Promise<typeof lockFunction> {
+  lockModule ??= import('proper-lockfile').then((module) => module.default);
+  return (await lockModule).lock;
+}
+
 async function acquire(target: string, options: FileLockOptions): Promise<() => Promise<void>> {
+  const lock = await loadLock();
   const deadline = Date.now() + options.timeoutMs;
   let delay = 10;
   for (;;) {
     try {
-      return await lockfile.lock(target, {
+      return await lock(target, {
         realpath: false,
         stale: options.staleMs,
         retries: 0,
@@ -70,7 +81,8 @@ async function acquire(target: string, options: FileLockOptions): Promise<() => 
 
 /**
  * Runs `fn` holding the lock `<target>.lock` (a directory, made atomically with `mkdir` by proper-lockfile, kept
- * fresh while held and taken over when stale). Callers in this process queue in order; other processes wait up to
+ * fresh while held and taken over when stale). Callers in this process queue in call order (so of two concurrent
+ * writes of one key the later call wins); other processes wait up to
  * `timeoutMs`. Re-entrant within `fn`. A lock that cannot be taken never blocks the caller for good: `fn` then runs unlocked.
  */
 export async function withFileLock<T>(target: string, options: FileLockOptions, fn: () => Promise<T>): Promise<T> {
@@ -81,6 +93,7 @@ export async function withFileLock<T>(target: string, options: FileLockOptions, 
   return inProcessQueue(id, async () => {
     const mine: HeldLock = { id, active: true };
     let release: (() => Promise<void>) | undefined;
+    await options.prepare?.();
     try {
       release = await acquire(id, options);
     } catch (error) {

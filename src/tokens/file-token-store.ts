@@ -71,12 +71,14 @@ export class FileTokenStore implements TokenStore {
   async withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
     // One lock per key, so a long login for one endpoint does not hold up a refresh for another.
     const digest = createHash('sha256').update(key).digest('hex').slice(0, 16);
-    await this.#ensureDirectory().catch(() => undefined);
-    return withFileLock(`${this.path}.${digest}`, this.#lockOptions(), fn);
+    // No directory, no lock: that is reported as an unavailable lock, and the refresh runs anyway.
+    const prepare = (): Promise<void> => this.#ensureDirectory().catch(() => undefined);
+    return withFileLock(`${this.path}.${digest}`, { ...this.#lockOptions(), prepare }, fn);
   }
 
   #lockOptions(): FileLockOptions {
     return {
+      prepare: () => this.#ensureDirectory(),
       timeoutMs: this.#lockTimeoutMs,
       staleMs: this.#staleLockMs,
       onUnavailable: (error) => {
@@ -129,7 +131,6 @@ export class FileTokenStore implements TokenStore {
 
   async #update(mutate: (entries: Map<string, Credentials>) => void): Promise<void> {
     try {
-      await this.#ensureDirectory();
       await withFileLock(this.path, this.#lockOptions(), async () => {
         const entries = await this.#read();
         const now = Date.now();

@@ -88,6 +88,14 @@ test('FileTokenStore: many concurrent sets from several instances: no update los
   assert.deepEqual(await readdir(dir), ['tokens.json']);
 });
 
+test('FileTokenStore: concurrent sets of one key end with the last call\'s credentials', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'fresh-dir', 'tokens.json');
+  const stores = [new FileTokenStore({ path }), new FileTokenStore({ path })];
+  await Promise.all(Array.from({ length: 20 }, (_, i) => stores[i % 2]!.set('same', credentials(`v${i}`))));
+  assert.equal((await stores[0]!.get('same'))?.accessToken, 'SECRET-ACCESS-v19');
+});
+
 test('FileTokenStore: delete removes one key; deleting a missing key writes nothing', async (t) => {
   const dir = await tempDir(t);
   const path = join(dir, 'tokens.json');
