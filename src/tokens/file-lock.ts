@@ -29,7 +29,22 @@ interface HeldLock {
 }
 const held = new AsyncLocalStorage<readonly HeldLock[]>();
 
-async function inProcessQueue<T>(id: string, fn: () => Promise<T>): Promise<T> {
+// Resolves true when `promise` settled within `timeoutMs`, false otherwise.
+async function settlesWithin(promise: Promise<unknown>, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolveTimeout) => {
+    timer = setTimeout(resolveTimeout, timeoutMs, false);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// Runs `fn` after the callers queued before it on `id`, or after `timeoutMs` (then `fn(false)`): a holder that hangs
+// must not hang everyone behind it.
+async function inProcessQueue<T>(id: string, timeoutMs: number, fn: (turn: boolean) => Promise<T>): Promise<T> {
   const previous = queues.get(id) ?? Promise.resolve();
   let release!: () => void;
   const mine = new Promise<void>((resolveMine) => {
@@ -37,9 +52,9 @@ async function inProcessQueue<T>(id: string, fn: () => Promise<T>): Promise<T> {
   });
   const tail = previous.then(() => mine);
   queues.set(id, tail);
-  await previous;
+  const turn = await settlesWithin(previous, timeoutMs);
   try {
-    return await fn();
+    return await fn(turn);
   } finally {
     release();
     if (queues.get(id) === tail) queues.delete(id);
@@ -54,9 +69,8 @@ async function loadLock(): Promise<typeof lockFunction> {
   return (await lockModule).lock;
 }
 
-async function acquire(target: string, options: FileLockOptions): Promise<() => Promise<void>> {
+async function acquire(target: string, options: FileLockOptions, deadline: number): Promise<() => Promise<void>> {
   const lock = await loadLock();
-  const deadline = Date.now() + options.timeoutMs;
   let delay = 10;
   for (;;) {
     try {
@@ -82,20 +96,23 @@ async function acquire(target: string, options: FileLockOptions): Promise<() => 
 /**
  * Runs `fn` holding the lock `<target>.lock` (a directory, made atomically with `mkdir` by proper-lockfile, kept
  * fresh while held and taken over when stale). Callers in this process queue in call order (so of two concurrent
- * writes of one key the later call wins); other processes wait up to
- * `timeoutMs`. Re-entrant within `fn`. A lock that cannot be taken never blocks the caller for good: `fn` then runs unlocked.
+ * writes of one key the later call wins). Re-entrant within `fn`. Nobody waits longer than `timeoutMs`, for callers in
+ * this process or other processes: after that (or when the lock cannot be made at all) `fn` runs unlocked.
  */
 export async function withFileLock<T>(target: string, options: FileLockOptions, fn: () => Promise<T>): Promise<T> {
   const id = resolve(target);
   const outer = held.getStore() ?? [];
   // Re-entrant: waiting for a lock this very call chain holds would never end.
   if (outer.some((lock) => lock.id === id && lock.active)) return fn();
-  return inProcessQueue(id, async () => {
+  const deadline = Date.now() + options.timeoutMs;
+  return inProcessQueue(id, options.timeoutMs, async (turn) => {
     const mine: HeldLock = { id, active: true };
     let release: (() => Promise<void>) | undefined;
     await options.prepare?.();
     try {
-      release = await acquire(id, options);
+      // Without our turn, the lock directory is our own process's: waiting for it would only time out again.
+      if (!turn) throw new Error(`another caller in this process held the lock for more than ${options.timeoutMs} ms`);
+      release = await acquire(id, options, deadline);
     } catch (error) {
       options.onUnavailable(error instanceof Error ? error : new Error(String(error)));
     }

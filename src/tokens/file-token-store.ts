@@ -16,7 +16,7 @@ export interface FileTokenStoreOptions {
   path?: string | undefined;
   /** Receives the one-time warnings (corrupt or unreadable file, lock trouble). Default: `process.emitWarning`. */
   warn?: WarningListener | undefined;
-  /** How long `set`, `delete` and `withLock` wait while another process holds the lock, in ms. Default 60000. */
+  /** How long `set`, `delete` and `withLock` wait while another caller (any process) holds the lock, in ms. Default 60000. */
   lockTimeoutMs?: number | undefined;
   /** A lock not refreshed for this long (its process died) is taken over, in ms (at least 2000). Default 10000. */
   staleLockMs?: number | undefined;

@@ -257,6 +257,26 @@ test('FileTokenStore.withLock: takes over the stale lock of a dead process; wait
   assert.equal(await store.withLock('k', async () => 'again'), 'again');
   assert.equal(warned.list.length, 1);
   assert.match(warned.list[0]!, /could not lock the token file .*tokens\.json .*held the lock for more than 300 ms/);
+  await rm(lockDir, { recursive: true });
+});
+
+test('FileTokenStore.withLock: a holder in this process that never finishes delays others by lockTimeoutMs at most', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'tokens.json');
+  const warned = warnings();
+  const store = new FileTokenStore({ path, warn: warned.warn, lockTimeoutMs: 200 });
+  let finishHung!: () => void;
+  const hung = store.withLock('k', () => new Promise<string>((resolve) => {
+    finishHung = () => resolve('hung one done');
+  }));
+  assert.equal(await store.withLock('k', async () => 'second ran'), 'second ran');
+  await store.set('other', credentials('other'));
+  assert.equal(warned.list.length, 1);
+  assert.match(warned.list[0]!, /another caller in this process held the lock for more than 200 ms/);
+  finishHung();
+  assert.equal(await hung, 'hung one done');
+  assert.equal(await store.withLock('k', async () => 'normal again'), 'normal again');
+  assert.deepEqual(await readdir(dir), ['tokens.json']);
 });
 
 test('defaultTokenStorePath: the user config dir of each platform', () => {
