@@ -114,6 +114,8 @@ test('KeyringTokenStore with the real @napi-rs/keyring on this machine: the keyr
   const warned = warnings();
   const service = `flyte-grpc-auth-test-${process.pid}`;
   const store = new KeyringTokenStore({ service, fallback: new FileTokenStore({ path }), warn: warned.warn });
+  // Should this machine ever get a working keychain, leave nothing in it.
+  t.after(() => new KeyringTokenStore({ service, fallback: new MemoryTokenStore(), warn: () => undefined }).delete(tokenStoreKey('flyte-b.example.com:443', 'cli', 'device')));
   await exercise(store);
   await exercise(store);
 
