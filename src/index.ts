@@ -42,3 +42,12 @@ export { AUTH_METADATA_SERVICE, AUTH_METADATA_SERVICE_V2 } from './platform/flyt
 // --- Flyte platform: command and proxy auth, TLS, channel options (issue 3, part 2) ---
 
 // --- interactive flows: PKCE, device code, persistent token stores (issue 4) ---
+export { FileTokenStore } from './tokens/file-token-store.js';
+export type { FileTokenStoreOptions } from './tokens/file-token-store.js';
+export { KeyringTokenStore } from './tokens/keyring-token-store.js';
+export type { KeyringEntry, KeyringModule, KeyringTokenStoreOptions } from './tokens/keyring-token-store.js';
+export { createTokenStore } from './tokens/create-token-store.js';
+export type { CreateTokenStoreOptions } from './tokens/create-token-store.js';
+export { defaultTokenStorePath } from './tokens/user-config-dir.js';
+export type { UserConfigDirContext } from './tokens/user-config-dir.js';
+export type { WarningListener } from './tokens/warn.js';
