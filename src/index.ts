@@ -28,5 +28,17 @@ export type { TokenStore } from './tokens/token-store.js';
 // --- Flyte platform: config files, AUTH_MODE, remote client config (issue 3, part 1) ---
 
 // --- Flyte platform: command and proxy auth, TLS, channel options (issue 3, part 2) ---
+export { CommandAuthenticator, DEFAULT_COMMAND_TIMEOUT_MS } from './authenticators/command.js';
+export type { CommandAuthenticatorOptions } from './authenticators/command.js';
+export {
+  PROXY_AUTHORIZATION_HEADER,
+  createProxyAuthInterceptor,
+  createProxyAuthenticator,
+  isProxyRejection,
+  isServerAuthRejection,
+} from './platform/proxy-auth.js';
+export type { ProxyAuthenticatorOptions } from './platform/proxy-auth.js';
+export { createChannelCredentials, oauthHttpOptions } from './platform/channel-credentials.js';
+export type { OAuthHttpExtras, TransportSecurityConfig } from './platform/channel-credentials.js';
 
 // --- interactive flows: PKCE, device code, persistent token stores (issue 4) ---
