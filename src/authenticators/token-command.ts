@@ -13,6 +13,8 @@ export interface TokenCommandOptions {
 const MAX_STDOUT_BYTES = 1024 * 1024;
 // Enough stderr to explain a failure, never so much that an error message becomes a log dump.
 const MAX_STDERR_CHARS = 1000;
+// How long the pipes may stay open after the command exited (see the 'exit' handler).
+const EXIT_GRACE_MS = 200;
 // Header values must be visible ASCII; a space or newline means the command printed more than a token.
 const TOKEN_PATTERN = /^[\x21-\x7e]+$/;
 
@@ -20,8 +22,12 @@ function fail(message: string, command: string, cause?: unknown): Authentication
   return new AuthenticationError(message, { code: 'ERR_COMMAND', endpoint: command, ...(cause === undefined ? {} : { cause }) });
 }
 
+// Terminal control characters from stderr have no place in an error message or a log line.
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\x00-\x08\x0b-\x1f\x7f]/g;
+
 function boundedStderr(stderr: string): string {
-  const trimmed = stderr.trim();
+  const trimmed = stderr.replace(CONTROL_CHARACTERS, '?').trim();
   if (!trimmed) return '(nothing on stderr)';
   return trimmed.length > MAX_STDERR_CHARS ? `${trimmed.slice(0, MAX_STDERR_CHARS)}…` : trimmed;
 }
@@ -79,12 +85,40 @@ export function runTokenCommand(command: readonly string[], options: TokenComman
     let settled = false;
     let timedOut = false;
     let overflowed = false;
+    let graceTimer: NodeJS.Timeout | undefined;
 
     const settle = (outcome: () => void): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearTimeout(graceTimer);
       outcome();
+    };
+
+    const timeoutError = (): AuthenticationError => fail(`${label} \`${display}\` timed out after ${timeoutMs} ms and was stopped`, display);
+
+    /** Judges the finished command by its exit and what it printed. */
+    const conclude = (code: number | null, signal: NodeJS.Signals | null): void => {
+      if (timedOut) return reject(timeoutError());
+      if (overflowed) {
+        return reject(fail(`${label} \`${display}\` printed more than ${MAX_STDOUT_BYTES} bytes on stdout; expected a single token`, display));
+      }
+      if (code !== 0) {
+        const how = code === null ? `was killed by signal ${signal ?? 'unknown'}` : `exited with code ${code}`;
+        return reject(fail(`${label} \`${display}\` ${how}: ${boundedStderr(stderr)}. Run it in a terminal to debug.`, display));
+      }
+      const token = Buffer.concat(stdout).toString('utf8').trim();
+      if (!token) return reject(fail(`${label} \`${display}\` printed no token on stdout`, display));
+      if (!TOKEN_PATTERN.test(token)) {
+        return reject(
+          fail(
+            `${label} \`${display}\` printed ${token.length} characters on stdout that are not a single token ` +
+              '(whitespace or non-ASCII characters inside); it must print only the token',
+            display,
+          ),
+        );
+      }
+      resolve(token);
     };
 
     const timer = setTimeout(() => {
@@ -92,11 +126,7 @@ export function runTokenCommand(command: readonly string[], options: TokenComman
       stop(child);
       child.stdout?.destroy();
       child.stderr?.destroy();
-      // Already exited while something it started kept stdout open: nothing will report an exit any more.
-      if (child.exitCode !== null || child.signalCode !== null) settle(() => reject(timeoutError()));
     }, timeoutMs);
-
-    const timeoutError = (): AuthenticationError => fail(`${label} \`${display}\` timed out after ${timeoutMs} ms and was stopped`, display);
 
     child.stdout?.on('data', (chunk: Buffer) => {
       stdoutBytes += chunk.length;
@@ -109,42 +139,28 @@ export function runTokenCommand(command: readonly string[], options: TokenComman
     });
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => {
+      // Keep reading past the bound: a full pipe would block the command.
       if (stderr.length <= MAX_STDERR_CHARS) stderr += chunk;
     });
 
     child.on('error', (error: NodeJS.ErrnoException) => {
       settle(() => reject(spawnFailure(error, file, display, label)));
     });
-    // A stopped command is done when it exits; its pipes may stay open in processes the kill could not reach.
-    child.on('exit', () => {
-      if (timedOut) settle(() => reject(timeoutError()));
+    // Normally the pipes close right after the exit. A process the command left running (a credential agent) may keep
+    // them open: what was printed before the exit has been read by then, so the exit decides after a short grace.
+    child.on('exit', (code: number | null, signal: NodeJS.Signals | null) => {
+      if (timedOut) {
+        settle(() => reject(timeoutError()));
+        return;
+      }
+      graceTimer = setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        settle(() => conclude(code, signal));
+      }, EXIT_GRACE_MS);
     });
     child.on('close', (code: number | null, signal: NodeJS.Signals | null) => {
-      settle(() => {
-        if (timedOut) {
-          reject(timeoutError());
-        } else if (overflowed) {
-          reject(fail(`${label} \`${display}\` printed more than ${MAX_STDOUT_BYTES} bytes on stdout; expected a single token`, display));
-        } else if (code !== 0) {
-          const how = code === null ? `was killed by signal ${signal ?? 'unknown'}` : `exited with code ${code}`;
-          reject(fail(`${label} \`${display}\` ${how}: ${boundedStderr(stderr)}. Run it in a terminal to debug.`, display));
-        } else {
-          const token = Buffer.concat(stdout).toString('utf8').trim();
-          if (!token) {
-            reject(fail(`${label} \`${display}\` printed no token on stdout`, display));
-          } else if (!TOKEN_PATTERN.test(token)) {
-            reject(
-              fail(
-                `${label} \`${display}\` printed ${token.length} characters on stdout that are not a single token ` +
-                  '(whitespace or non-ASCII characters inside); it must print only the token',
-                display,
-              ),
-            );
-          } else {
-            resolve(token);
-          }
-        }
-      });
+      settle(() => conclude(code, signal));
     });
   });
 }
