@@ -1,9 +1,10 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { CustomFetch } from 'openid-client';
-import { Client, EnvHttpProxyAgent, Pool, ProxyAgent, fetch as undiciFetch, type Dispatcher, type RequestInit } from 'undici';
+import { fetch as undiciFetch, type Dispatcher, type RequestInit } from 'undici';
 import type { Authenticator } from '../authenticators/authenticator.js';
 import { AuthenticationError } from '../errors.js';
+import { TUNNELLED_PROXY_AUTHORIZATION, createOAuthDispatcher } from './dispatcher.js';
 import { withProxyAuthorization } from './proxy-authorization.js';
 
 /** A fetch function for OAuth HTTP requests (same shape as the global `fetch` for the calls openid-client makes). */
@@ -58,44 +59,9 @@ export function readCaBundle(path: string): Buffer {
   return bundle;
 }
 
-/**
- * fetch cannot carry `proxy-authorization` through undici's `ProxyAgent` (it refuses the header, meant for the
- * CONNECT proxy). A proxy token is for the proxy in front of the identity provider (IAP), inside the tunnel: the
- * fetch sends it under this private name and each origin's pool renames it, below the ProxyAgent's check.
- */
-const TUNNELLED_PROXY_AUTHORIZATION = 'x-flyte-grpc-auth-proxy-authorization';
-
-type DispatchHeaders = NonNullable<Dispatcher.DispatchOptions['headers']>;
-
-const isTunnelled = (name: string): boolean => name.toLowerCase() === TUNNELLED_PROXY_AUTHORIZATION;
-
-function renameTunnelledHeader(headers: DispatchHeaders): DispatchHeaders {
-  if (typeof headers !== 'object') return headers;
-  if (Array.isArray(headers)) {
-    // Flat [name, value, name, value, …].
-    return headers.map((item, i) => (i % 2 === 0 && isTunnelled(item) ? 'proxy-authorization' : item));
-  }
-  if (Symbol.iterator in headers) {
-    return [...headers].map(([name, value]): [string, string | string[] | undefined] => [isTunnelled(name) ? 'proxy-authorization' : name, value]);
-  }
-  const key = Object.keys(headers).find(isTunnelled);
-  if (key === undefined) return headers;
-  const { [key]: value, ...rest } = headers;
-  return value === undefined ? rest : { ...rest, 'proxy-authorization': value };
-}
-
-const tunnelProxyAuthorization: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (options, handler) =>
-  dispatch(options.headers ? { ...options, headers: renameTunnelledHeader(options.headers) } : options, handler);
-
-function originFactory(origin: string | URL, options: object): Dispatcher {
-  const pool = (options as { connections?: number | null }).connections === 1 ? new Client(origin, options) : new Pool(origin, options);
-  return pool.compose(tunnelProxyAuthorization);
-}
-
 function createDispatcher({ verify, httpProxyUrl }: OAuthHttpOptions): Dispatcher {
   const tls = verify === false ? { rejectUnauthorized: false } : typeof verify === 'string' ? { ca: readCaBundle(verify) } : {};
-  if (httpProxyUrl) return new ProxyAgent({ uri: httpProxyUrl, requestTls: tls, factory: originFactory });
-  return new EnvHttpProxyAgent({ connect: tls, requestTls: tls, factory: originFactory });
+  return createOAuthDispatcher(tls, httpProxyUrl);
 }
 
 /**

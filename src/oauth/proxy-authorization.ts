@@ -1,12 +1,23 @@
 import type { CustomFetch, CustomFetchOptions } from 'openid-client';
 import type { AuthMetadata, Authenticator } from '../authenticators/authenticator.js';
+import { PROXY_STATUS_MARKER } from './dispatcher.js';
 
 /**
- * Whether an HTTP answer is the proxy asking for (new) credentials: 407, or 401 with `proxy-authenticate`. A plain 401
- * is the identity provider's own answer (`invalid_client`), which a new proxy token would not change.
+ * Whether an HTTP answer is the proxy asking for (new) credentials: 407, or 401 with `proxy-authenticate` (or the
+ * package dispatcher's marker for a 407). A plain 401 is the identity provider's own answer (`invalid_client`), which
+ * a new proxy token would not change.
  */
 export function isProxyChallenge(response: Response): boolean {
-  return response.status === 407 || (response.status === 401 && response.headers.has('proxy-authenticate'));
+  if (response.status === 407) return true;
+  return response.status === 401 && (response.headers.has('proxy-authenticate') || response.headers.has(PROXY_STATUS_MARKER));
+}
+
+/** The proxy's real 407 again, where the dispatcher had to disguise it for fetch (see `dispatcher.ts`). */
+function restoreProxyStatus(response: Response): Response {
+  if (!response.headers.has(PROXY_STATUS_MARKER)) return response;
+  const headers = new Headers(response.headers);
+  headers.delete(PROXY_STATUS_MARKER);
+  return new Response(response.body, { status: 407, statusText: 'Proxy Authentication Required', headers });
 }
 
 // A stream body is consumed by the first send; everything openid-client sends (forms, JSON) can be sent again.
@@ -32,10 +43,10 @@ export function withProxyAuthorization(fetch: CustomFetch, proxyAuthenticator: A
   return async (url, init) => {
     const header = await proxyAuthenticator.fetchGrpcCallAuthMetadata();
     const response = await fetch(url, withHeader(init, headerName, header));
-    if (!isProxyChallenge(response) || !canResend(init.body)) return response;
+    if (!isProxyChallenge(response) || !canResend(init.body)) return restoreProxyStatus(response);
     // Release the connection before the second request.
     await response.body?.cancel().catch(() => undefined);
     const renewed = await proxyAuthenticator.refreshAfterRejection(header);
-    return fetch(url, withHeader(init, headerName, renewed));
+    return restoreProxyStatus(await fetch(url, withHeader(init, headerName, renewed)));
   };
 }
