@@ -38,6 +38,8 @@ export {
   isServerAuthRejection,
 } from './platform/proxy-auth.js';
 export type { ProxyAuthenticatorOptions } from './platform/proxy-auth.js';
+export { createAuthInterceptors } from './platform/auth-interceptors.js';
+export type { AuthInterceptorsOptions } from './platform/auth-interceptors.js';
 export { createChannelCredentials, oauthHttpOptions } from './platform/channel-credentials.js';
 export type { OAuthHttpExtras, TransportSecurityConfig } from './platform/channel-credentials.js';
 

@@ -6,9 +6,8 @@ import {
   ClientCredentialsAuthenticator,
   CommandAuthenticator,
   StaticClientConfigStore,
-  createAuthInterceptor,
+  createAuthInterceptors,
   createChannelCredentials,
-  createProxyAuthInterceptor,
   createProxyAuthenticator,
   isProxyRejection,
   isServerAuthRejection,
@@ -53,6 +52,13 @@ describe('proxy rejection tests', () => {
       false,
     );
     assert.equal(isServerAuthRejection(status(grpc.status.PERMISSION_DENIED, 'forbidden')), false);
+  });
+
+  test('createAuthInterceptors: one interceptor without a proxy, admin then proxy with one', () => {
+    const proxy = createProxyAuthenticator({ command: ['true'] });
+    const admin = createProxyAuthenticator({ command: ['true'] });
+    assert.equal(createAuthInterceptors({ authenticator: admin }).length, 1);
+    assert.equal(createAuthInterceptors({ authenticator: admin, proxyAuthenticator: proxy }).length, 2);
   });
 
   test('the proxy authenticator sends proxy-authorization and names the proxy command in errors', async () => {
@@ -118,7 +124,7 @@ describe('gRPC behind an authenticating proxy (IAP style)', () => {
       ...oauthHttpOptions({ insecure: true }),
     });
     const client = new EchoClient(proxy.address, createChannelCredentials({ insecure: true }), {
-      interceptors: [createAuthInterceptor(admin, { isAuthRejection: isServerAuthRejection }), createProxyAuthInterceptor(proxyAuth)],
+      interceptors: createAuthInterceptors({ authenticator: admin, proxyAuthenticator: proxyAuth }),
     });
     clients.push(client);
     return { proxy, proxyAuth, admin, client, proxyRuns: () => scripts.runs(counting.counter) };
