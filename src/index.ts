@@ -26,6 +26,18 @@ export { MemoryTokenStore, tokenStoreKey } from './tokens/token-store.js';
 export type { TokenStore } from './tokens/token-store.js';
 
 // --- Flyte platform: config files, AUTH_MODE, remote client config (issue 3, part 1) ---
+export { AuthType, parseAuthType } from './platform/auth-type.js';
+export type { DeviceFlowConfig, PkceConfig, PlatformConfig } from './platform/platform-config.js';
+export { loadPlatformConfig } from './platform/load-platform-config.js';
+export type { LoadPlatformConfigOptions } from './platform/load-platform-config.js';
+export { redactPlatformConfig } from './platform/redact.js';
+export { RemoteClientConfigStore, createRemoteClientConfigStore, DEFAULT_REMOTE_CONFIG_TIMEOUT_MS } from './platform/remote-client-config-store.js';
+export type {
+  RemoteClientConfigOverrides,
+  RemoteClientConfigStoreFactoryOptions,
+  RemoteClientConfigStoreOptions,
+} from './platform/remote-client-config-store.js';
+export { AUTH_METADATA_SERVICE, AUTH_METADATA_SERVICE_V2 } from './platform/flyte-protos.js';
 
 // --- Flyte platform: command and proxy auth, TLS, channel options (issue 3, part 2) ---
 export { CommandAuthenticator, DEFAULT_COMMAND_TIMEOUT_MS } from './authenticators/command.js';

@@ -7,6 +7,8 @@ type DownstreamCall = ReturnType<NextCall>;
 type MessageContext = Parameters<DownstreamCall['sendMessageWithContext']>[0];
 type AuthContext = ReturnType<DownstreamCall['getAuthContext']>;
 
+const NO_LISTENER: Partial<InterceptingListener> = {};
+
 /** What the call needs from the interceptor's settings. */
 export interface AuthRetrySettings {
   maxBufferedMessages: number;
@@ -14,20 +16,23 @@ export interface AuthRetrySettings {
 }
 
 /** A request message as the app sent it; kept for a replay until the call commits. */
-interface SentMessage {
-  message: unknown;
-  flags: number | undefined;
-  /** The app's write callback, guarded so a replay never fires it twice. */
-  done: () => void;
-}
+class SentMessage {
+  readonly message: unknown;
+  readonly flags: number | undefined;
+  #callback: (() => void) | undefined;
 
-function once(callback: (() => void) | undefined): () => void {
-  let pending = callback;
-  return () => {
-    const run = pending;
-    pending = undefined;
-    run?.();
-  };
+  constructor(context: MessageContext, message: unknown) {
+    this.message = message;
+    this.flags = context.flags;
+    this.#callback = context.callback;
+  }
+
+  /** Runs the app's write callback; a replay never fires it twice. */
+  done(): void {
+    const callback = this.#callback;
+    this.#callback = undefined;
+    callback?.();
+  }
 }
 
 /**
@@ -41,8 +46,8 @@ export class AuthRetryCall implements DownstreamCall {
   readonly #auth: Authenticator;
   readonly #settings: AuthRetrySettings;
 
-  #listener: Partial<InterceptingListener> = {};
-  #metadata = new Metadata();
+  #listener: Partial<InterceptingListener> = NO_LISTENER;
+  #metadata: Metadata | undefined;
   #child: DownstreamCall | null = null;
   #header: AuthMetadata | undefined;
 
@@ -77,7 +82,7 @@ export class AuthRetryCall implements DownstreamCall {
   }
 
   sendMessageWithContext(context: MessageContext, message: unknown): void {
-    const entry: SentMessage = { message, flags: context.flags, done: once(context.callback) };
+    const entry = new SentMessage(context, message);
     if (this.#log) {
       if (this.#log.length < this.#settings.maxBufferedMessages) this.#log.push(entry);
       else this.#stopReplaying();
@@ -141,15 +146,11 @@ export class AuthRetryCall implements DownstreamCall {
   #openAttempt(header: AuthMetadata | undefined): void {
     this.#header = header;
     // A clone per attempt: the caller's Metadata is never touched, and `set` replaces any value already there.
-    const metadata = this.#metadata.clone();
+    const metadata = this.#metadata ? this.#metadata.clone() : new Metadata();
     if (header) metadata.set(header[0], header[1]);
     const child = this.#nextCall(this.#options);
     this.#child = child;
-    child.start(metadata, {
-      onReceiveMetadata: (received) => this.#onMetadata(child, received),
-      onReceiveMessage: (received) => this.#onMessage(child, received),
-      onReceiveStatus: (received) => this.#onStatus(child, received),
-    });
+    child.start(metadata, new AttemptListener(this, child));
     if (this.#readPending) child.startRead();
     this.#pump();
   }
@@ -184,13 +185,15 @@ export class AuthRetryCall implements DownstreamCall {
     return !this.#retried && !this.#cancelled && !this.#done && this.#log !== null;
   }
 
-  #onMetadata(child: DownstreamCall, metadata: Metadata): void {
+  /** @internal */
+  onMetadata(child: DownstreamCall, metadata: Metadata): void {
     if (child !== this.#child) return;
     if (this.#canRetry) this.#heldMetadata = metadata;
     else this.#listener.onReceiveMetadata?.(metadata);
   }
 
-  #onMessage(child: DownstreamCall, message: unknown): void {
+  /** @internal */
+  onMessage(child: DownstreamCall, message: unknown): void {
     if (child !== this.#child) return;
     // The unary layer below reports "no message" as null before the status: keep it until the attempt is final.
     if (message === null && !this.#options.method_definition.responseStream && this.#canRetry) {
@@ -202,7 +205,8 @@ export class AuthRetryCall implements DownstreamCall {
     this.#listener.onReceiveMessage?.(message);
   }
 
-  #onStatus(child: DownstreamCall, received: StatusObject): void {
+  /** @internal */
+  onStatus(child: DownstreamCall, received: StatusObject): void {
     if (child !== this.#child) return;
     if (this.#canRetry && this.#settings.isAuthRejection(received)) {
       this.#retried = true;
@@ -246,5 +250,28 @@ export class AuthRetryCall implements DownstreamCall {
     for (const entry of this.#queue) entry.done();
     this.#queue = [];
     this.#listener.onReceiveStatus?.(final);
+  }
+}
+
+/** Routes one attempt's events to its call, which ignores them once the attempt is superseded. */
+class AttemptListener implements InterceptingListener {
+  readonly #call: AuthRetryCall;
+  readonly #child: DownstreamCall;
+
+  constructor(call: AuthRetryCall, child: DownstreamCall) {
+    this.#call = call;
+    this.#child = child;
+  }
+
+  onReceiveMetadata(metadata: Metadata): void {
+    this.#call.onMetadata(this.#child, metadata);
+  }
+
+  onReceiveMessage(message: unknown): void {
+    this.#call.onMessage(this.#child, message);
+  }
+
+  onReceiveStatus(received: StatusObject): void {
+    this.#call.onStatus(this.#child, received);
   }
 }

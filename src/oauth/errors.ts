@@ -5,7 +5,9 @@ const UNREACHABLE_CODES = new Set(['OAUTH_TIMEOUT', 'OAUTH_ABORT']);
 
 function httpStatusOf(error: unknown): number | undefined {
   if (error instanceof ResponseBodyError || error instanceof WWWAuthenticateChallengeError) return error.status;
-  if (error instanceof ClientError && error.cause instanceof Response) return error.cause.status;
+  // The cause is the HTTP response; it comes from whichever fetch was used (undici's or the global one), so no instanceof.
+  const cause: unknown = error instanceof ClientError ? error.cause : undefined;
+  if (typeof cause === 'object' && cause !== null && 'status' in cause && typeof cause.status === 'number') return cause.status;
   return undefined;
 }
 

@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { after, before, beforeEach } from 'node:test';
 import { ClientCredentialsAuthenticator, createAuthInterceptor, StaticClientConfigStore, type AuthInterceptorOptions, type ClientConfig } from '../../src/index.js';
 import { EchoClient, type EchoClientInstance } from './echo-service.js';
 import { startGrpcServer, type GrpcServerOptions, type TestGrpcServer } from './grpc-server.js';
@@ -61,4 +62,22 @@ export async function startEnvironment(options: EnvironmentOptions = {}): Promis
       await idp.close();
     },
   };
+}
+
+/**
+ * One environment for a whole `describe` block. Before each test the authenticator holds a fresh token and the
+ * call and token-request logs are empty, so counts in a test are the test's own.
+ */
+export function sharedEnvironment(options: EnvironmentOptions = {}): () => TestEnvironment {
+  let env: TestEnvironment | undefined;
+  before(async () => {
+    env = await startEnvironment(options);
+  });
+  after(() => env?.close());
+  beforeEach(async () => {
+    await env!.authenticator.refreshCredentials();
+    env!.server.calls.length = 0;
+    env!.idp.tokenRequestLog.length = 0;
+  });
+  return () => env!;
 }

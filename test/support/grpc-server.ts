@@ -20,6 +20,8 @@ export interface TestGrpcServer {
   rejectNext(count: number): void;
   /** Answers the next `count` calls with this status (before any message). */
   failNext(code: grpc.status, count?: number): void;
+  /** Moves the server's clock forward, so tokens the client still trusts are expired here. */
+  advanceClock(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -52,11 +54,16 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
   const jwks: JWTVerifyGetKey = options.jwks ?? createRemoteJWKSet(new URL(options.jwksUri));
   const calls: ReceivedCall[] = [];
   const forced: grpc.status[] = [];
+  let clockSkewMs = 0;
 
   async function authorize(method: string, call: AnyCall): Promise<{ subject: string } | grpc.ServiceError> {
     const headerValues = call.metadata.get(headerKey).map(String);
     const record: ReceivedCall = { method, headerValues, outcome: 'ok', metadata: call.metadata };
     calls.push(record);
+    // Response headers first, numbered, so tests can tell which attempt's headers reached the app.
+    const headers = new grpc.Metadata();
+    headers.set('x-attempt', String(calls.length));
+    call.sendMetadata(headers);
     const reject = (code: grpc.status, details: string): grpc.ServiceError => {
       record.outcome = details;
       return Object.assign(new Error(details), { code, details, metadata: new grpc.Metadata() });
@@ -67,7 +74,11 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
     const match = /^Bearer (.+)$/.exec(headerValues[0]!);
     if (!match) return reject(grpc.status.UNAUTHENTICATED, 'no bearer token');
     try {
-      const { payload } = await jwtVerify(match[1]!, jwks, { issuer: options.issuer, audience: options.audience });
+      const { payload } = await jwtVerify(match[1]!, jwks, {
+        issuer: options.issuer,
+        audience: options.audience,
+        currentDate: new Date(Date.now() + clockSkewMs),
+      });
       const subject = payload.sub ?? payload.client_id;
       return { subject: typeof subject === 'string' ? subject : '' };
     } catch (error) {
@@ -93,6 +104,11 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
         }
         const count = call.request.count || 3;
         for (let i = 0; i < count; i += 1) call.write({ text: `${call.request.text ?? ''}-${i}`, subject: auth.subject });
+        // `fail-midstream`: the replies went out, then the server rejects the credentials.
+        if (call.request.text === 'fail-midstream') {
+          call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: 'token expired mid-stream' });
+          return;
+        }
         call.end();
       });
     },
@@ -113,7 +129,10 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
           call.emit('error', auth);
           return;
         }
-        call.on('data', (request: EchoRequest) => call.write({ text: `echo:${request.text ?? ''}`, subject: auth.subject }));
+        call.on('data', (request: EchoRequest) => {
+          call.write({ text: `echo:${request.text ?? ''}`, subject: auth.subject });
+          if (request.text === 'fail-midstream') call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: 'token expired mid-stream' });
+        });
         call.on('end', () => call.end());
       });
     },
@@ -135,6 +154,9 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
     },
     failNext(code, count = 1) {
       for (let i = 0; i < count; i += 1) forced.push(code);
+    },
+    advanceClock(ms) {
+      clockSkewMs += ms;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -1,3 +1,4 @@
+import './quiet-oidc-provider.js'; // before oidc-provider, which warns as it loads
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';

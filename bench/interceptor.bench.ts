@@ -1,0 +1,90 @@
+// `npm run bench`: the cost of the auth interceptor on a unary echo over loopback, as ratios measured in one run,
+// and the token requests 1,000 concurrent calls make on a cold authenticator. A benchmark, not a test.
+import * as grpc from '@grpc/grpc-js';
+import { performance } from 'node:perf_hooks';
+// The compiled package, as users run it: the TypeScript loader would add per-call helpers of its own.
+// (A computed specifier, so type checking a fresh clone does not need dist/.)
+const compiled = '../dist/index.js';
+const { ClientCredentialsAuthenticator, createAuthInterceptor, StaticClientConfigStore } = (await import(compiled)) as typeof import('../src/index.js');
+import { EchoClient, echoService, unary, type EchoClientInstance } from '../test/support/echo-service.js';
+import { BASIC_CLIENT, startIdentityProvider } from '../test/support/identity-provider.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 12);
+const CALLS_PER_ROUND = Number(process.env.BENCH_CALLS ?? 2_000);
+const IN_FLIGHT = 16;
+
+// A server that does no work, so that client-side costs are what differs between the variants.
+const server = new grpc.Server();
+server.addService(echoService, {
+  Unary: (call: grpc.ServerUnaryCall<{ text: string }, unknown>, callback: grpc.sendUnaryData<unknown>) =>
+    callback(null, { text: call.request.text, subject: '' }),
+});
+const port = await new Promise<number>((resolve, reject) =>
+  server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+);
+const address = `127.0.0.1:${port}`;
+const idp = await startIdentityProvider({ accessTokenTtlSeconds: 3600 });
+const newAuthenticator = () =>
+  new ClientCredentialsAuthenticator({
+    endpoint: address,
+    ...BASIC_CLIENT,
+    cfgStore: new StaticClientConfigStore({ tokenEndpoint: idp.tokenEndpoint, scopes: ['api:read'] }),
+  });
+
+// The floor any metadata-writing interceptor pays: copy the metadata, set one fixed header.
+const fixedHeader: grpc.Interceptor = (options, nextCall) =>
+  new grpc.InterceptingCall(nextCall(options), {
+    start(metadata, listener, next) {
+      const copy = metadata.clone();
+      copy.set('authorization', 'Bearer fixed-token');
+      next(copy, listener);
+    },
+  });
+
+const authenticator = newAuthenticator();
+await authenticator.refreshCredentials();
+const variants: Array<[string, EchoClientInstance]> = [
+  ['flyte-grpc-auth', new EchoClient(address, grpc.credentials.createInsecure(), { interceptors: [createAuthInterceptor(authenticator)] })],
+  ['fixed header', new EchoClient(address, grpc.credentials.createInsecure(), { interceptors: [fixedHeader] })],
+  ['no interceptor', new EchoClient(address, grpc.credentials.createInsecure())],
+];
+
+async function round(client: EchoClientInstance): Promise<number> {
+  let next = 0;
+  const worker = async () => {
+    while (next < CALLS_PER_ROUND) {
+      next += 1;
+      await unary(client, { text: 'x' });
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  return performance.now() - started;
+}
+
+for (const [, client] of variants) await round(client); // warm-up: connections, JIT
+const elapsed = new Map<string, number>(variants.map(([name]) => [name, 0]));
+for (let r = 0; r < ROUNDS; r += 1) {
+  // Interleaved, in a rotating order, so drift in machine load hits every variant alike.
+  for (let i = 0; i < variants.length; i += 1) {
+    const [name, client] = variants[(r + i) % variants.length]!;
+    elapsed.set(name, elapsed.get(name)! + (await round(client)));
+  }
+}
+const rate = (name: string) => (ROUNDS * CALLS_PER_ROUND) / (elapsed.get(name)! / 1000);
+console.log(`unary echo on loopback, ${ROUNDS} interleaved rounds of ${CALLS_PER_ROUND} calls, ${IN_FLIGHT} in flight`);
+for (const [name] of variants) console.log(`  ${name.padEnd(16)} ${rate(name).toFixed(0).padStart(7)} calls/s`);
+const ofFloor = rate('flyte-grpc-auth') / rate('fixed header');
+console.log(`  ratio flyte-grpc-auth / fixed header:   ${ofFloor.toFixed(3)} (target >= 0.97)`);
+console.log(`  ratio flyte-grpc-auth / no interceptor: ${(rate('flyte-grpc-auth') / rate('no interceptor')).toFixed(3)}`);
+
+const cold = newAuthenticator();
+const coldClient = new EchoClient(address, grpc.credentials.createInsecure(), { interceptors: [createAuthInterceptor(cold)] });
+const before = idp.tokenRequestCount;
+await Promise.all(Array.from({ length: 1_000 }, () => unary(coldClient, { text: 'cold' })));
+console.log(`1,000 concurrent calls on a cold authenticator: ${idp.tokenRequestCount - before} token request(s) (target: exactly 1)`);
+
+for (const [, client] of variants) client.close();
+coldClient.close();
+server.forceShutdown();
+await idp.close();

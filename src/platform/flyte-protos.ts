@@ -1,0 +1,121 @@
+import type * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { fileURLToPath } from 'node:url';
+
+// `src/platform/` under tsx and `dist/platform/` after the build are both two levels below the package root, where
+// `protos/` ships (package.json `files`).
+const PROTO_ROOT = fileURLToPath(new URL('../../protos/', import.meta.url));
+
+/** The Flyte 1 name of the anonymous service that publishes the OAuth client configuration. */
+export const AUTH_METADATA_SERVICE = 'flyteidl.service.AuthMetadataService';
+/** The Flyte 2 name of the same service (same methods and field numbers, renamed messages). */
+export const AUTH_METADATA_SERVICE_V2 = 'flyteidl2.auth.AuthMetadataService';
+/** The Flyte 1 name of the service that tells who the caller is. */
+export const IDENTITY_SERVICE = 'flyteidl.service.IdentityService';
+
+/** `OAuth2MetadataResponse` (RFC 8414) as `@grpc/proto-loader` decodes it: camelCase, proto3 defaults filled in. */
+export interface OAuth2MetadataResponse {
+  issuer: string;
+  authorizationEndpoint: string;
+  tokenEndpoint: string;
+  responseTypesSupported: string[];
+  scopesSupported: string[];
+  tokenEndpointAuthMethodsSupported: string[];
+  jwksUri: string;
+  codeChallengeMethodsSupported: string[];
+  grantTypesSupported: string[];
+  deviceAuthorizationEndpoint: string;
+}
+
+/** `PublicClientAuthConfigResponse` as decoded: camelCase, proto3 defaults (`''`, `[]`) filled in. */
+export interface PublicClientAuthConfigResponse {
+  clientId: string;
+  redirectUri: string;
+  scopes: string[];
+  /** The metadata key that carries the token; `''` means `authorization`. */
+  authorizationMetadataKey: string;
+  serviceHttpEndpoint: string;
+  audience: string;
+}
+
+/** A `google.protobuf.Value` as decoded by `@grpc/proto-loader` (the `kind` oneof as a field name). */
+export interface ProtoValue {
+  nullValue?: 'NULL_VALUE' | number;
+  numberValue?: number;
+  stringValue?: string;
+  boolValue?: boolean;
+  structValue?: ProtoStruct;
+  listValue?: { values?: ProtoValue[] };
+  kind?: string;
+}
+
+/** A `google.protobuf.Struct` as decoded by `@grpc/proto-loader`. */
+export interface ProtoStruct {
+  fields?: Record<string, ProtoValue>;
+}
+
+/** `UserInfoResponse` (OpenID Connect UserInfo) as decoded. */
+export interface UserInfoResponse {
+  subject: string;
+  name: string;
+  preferredUsername: string;
+  givenName: string;
+  familyName: string;
+  email: string;
+  picture: string;
+  additionalClaims: ProtoStruct | null;
+}
+
+/** The methods of `AuthMetadataService`, typed. */
+export interface AuthMetadataServiceDefinition extends grpc.ServiceDefinition {
+  GetOAuth2Metadata: grpc.MethodDefinition<Record<string, never>, OAuth2MetadataResponse>;
+  GetPublicClientConfig: grpc.MethodDefinition<Record<string, never>, PublicClientAuthConfigResponse>;
+}
+
+/** The methods of `IdentityService`, typed. */
+export interface IdentityServiceDefinition extends grpc.ServiceDefinition {
+  UserInfo: grpc.MethodDefinition<Record<string, never>, UserInfoResponse>;
+}
+
+const LOADER_OPTIONS: protoLoader.Options = {
+  keepCase: false,
+  longs: String,
+  enums: String,
+  // proto3 leaves unset strings and lists out of the wire: fill them so a response always has every field.
+  defaults: true,
+  oneofs: true,
+  includeDirs: [PROTO_ROOT],
+};
+
+const loaded = new Map<string, protoLoader.PackageDefinition>();
+
+// Loaded on first use, not at import: importing the package stays free of file reads.
+function loadFile(file: string): protoLoader.PackageDefinition {
+  let definition = loaded.get(file);
+  if (!definition) {
+    definition = protoLoader.loadSync(file, LOADER_OPTIONS);
+    loaded.set(file, definition);
+  }
+  return definition;
+}
+
+// The wire path is `/<service>/<method>` only; message names never travel, so one definition serves any service name.
+function renamed<T extends grpc.ServiceDefinition>(file: string, upstreamName: string, serviceName: string): T {
+  const service = loadFile(file)[upstreamName] as unknown as grpc.ServiceDefinition;
+  const methods = Object.entries(service).map(([name, method]) => [name, { ...method, path: `/${serviceName}/${name}` }] as const);
+  return Object.fromEntries(methods) as unknown as T;
+}
+
+/**
+ * The `AuthMetadataService` method definitions (paths, serializers) for grpc-js, under `serviceName`
+ * (default `flyteidl.service.AuthMetadataService`; `flyteidl2.auth.AuthMetadataService` for Flyte 2).
+ * Usable with `grpc.Client#makeUnaryRequest` and `grpc.Server#addService`.
+ */
+export function authMetadataServiceDefinition(serviceName: string = AUTH_METADATA_SERVICE): AuthMetadataServiceDefinition {
+  return renamed<AuthMetadataServiceDefinition>('flyteidl/service/auth.proto', AUTH_METADATA_SERVICE, serviceName);
+}
+
+/** The `IdentityService` method definitions for grpc-js, under `serviceName` (default `flyteidl.service.IdentityService`). */
+export function identityServiceDefinition(serviceName: string = IDENTITY_SERVICE): IdentityServiceDefinition {
+  return renamed<IdentityServiceDefinition>('flyteidl/service/identity.proto', IDENTITY_SERVICE, serviceName);
+}

@@ -1,0 +1,56 @@
+import * as grpc from '@grpc/grpc-js';
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { observeStream } from '../support/calls.js';
+import { bidi, type EchoReply, type EchoRequest } from '../support/echo-service.js';
+import { sharedEnvironment } from '../support/environment.js';
+
+type BidiMethod = (metadata: grpc.Metadata, options?: grpc.CallOptions) => grpc.ClientDuplexStream<EchoRequest, EchoReply>;
+
+describe('bidi-streaming calls', () => {
+  const shared = sharedEnvironment();
+
+  test('carry the header', async () => {
+    const replies = await bidi(shared().newClient(), [{ text: 'x' }, { text: 'y' }]);
+    assert.deepEqual(replies.map((reply) => reply.text), ['echo:x', 'echo:y']);
+    assert.deepEqual(shared().server.calls[0]!.headerValues, [`Bearer ${shared().authenticator.getCredentials()!.accessToken}`]);
+  });
+
+  test('UNAUTHENTICATED before any reply: refreshed, requests replayed, replies seen once', async () => {
+    shared().server.rejectNext(1);
+    const call = (shared().newClient().Bidi as BidiMethod)(new grpc.Metadata());
+    const observed = observeStream(call);
+    for (const text of ['1', '2', '3']) call.write({ text });
+    call.end();
+    const result = await observed;
+    assert.equal(result.error, null);
+    assert.deepEqual(result.replies.map((reply) => reply.text), ['echo:1', 'echo:2', 'echo:3']);
+    assert.deepEqual(result.headers, ['2']);
+    assert.equal(shared().server.calls.length, 2);
+    assert.equal(shared().idp.tokenRequestCount, 1);
+  });
+
+  test('UNAUTHENTICATED after a reply was delivered is final: nothing is replayed', async () => {
+    const call = (shared().newClient().Bidi as BidiMethod)(new grpc.Metadata());
+    const observed = observeStream(call);
+    call.write({ text: 'fail-midstream' });
+    const result = await observed;
+    assert.deepEqual(result.replies.map((reply) => reply.text), ['echo:fail-midstream']);
+    assert.equal(result.error?.code, grpc.status.UNAUTHENTICATED);
+    assert.equal(result.error?.details, 'token expired mid-stream');
+    assert.equal(shared().server.calls.length, 1);
+    assert.equal(shared().idp.tokenRequestCount, 0);
+  });
+
+  test('cancel() ends the call with CANCELLED and is not retried', async () => {
+    const call = (shared().newClient().Bidi as BidiMethod)(new grpc.Metadata());
+    const observed = observeStream(call);
+    call.write({ text: 'one' });
+    await new Promise<void>((resolve) => call.once('data', () => resolve()));
+    call.cancel();
+    const result = await observed;
+    assert.equal(result.error?.code, grpc.status.CANCELLED);
+    assert.equal(shared().server.calls.length, 1);
+    assert.equal(shared().idp.tokenRequestCount, 0);
+  });
+});

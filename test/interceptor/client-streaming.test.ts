@@ -1,0 +1,43 @@
+import * as grpc from '@grpc/grpc-js';
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { createAuthInterceptor } from '../../src/index.js';
+import { clientStream, EchoClient } from '../support/echo-service.js';
+import { sharedEnvironment } from '../support/environment.js';
+
+describe('client-streaming calls', () => {
+  const shared = sharedEnvironment();
+
+  test('carry the header', async () => {
+    const reply = await clientStream(shared().newClient(), [{ text: 'a' }, { text: 'b' }]);
+    assert.deepEqual(reply, { text: 'a,b', subject: 'svc-basic' });
+    assert.deepEqual(shared().server.calls[0]!.headerValues, [`Bearer ${shared().authenticator.getCredentials()!.accessToken}`]);
+  });
+
+  test('UNAUTHENTICATED: every request message is replayed, in order, exactly once', async () => {
+    shared().server.rejectNext(1);
+    const texts = Array.from({ length: 10 }, (_, index) => `m${index}`);
+    const reply = await clientStream(shared().newClient(), texts.map((text) => ({ text })));
+    assert.equal(reply.text, texts.join(','));
+    assert.equal(shared().server.calls.length, 2);
+    assert.equal(shared().idp.tokenRequestCount, 1);
+  });
+
+  test('a stream longer than the replay buffer is simply not retried', async () => {
+    const env = shared();
+    const interceptor = createAuthInterceptor(env.authenticator, { maxBufferedMessages: 2 });
+    const client = new EchoClient(env.server.address, grpc.credentials.createInsecure(), { interceptors: [interceptor] });
+    try {
+      env.server.rejectNext(1);
+      await assert.rejects(clientStream(client, [{ text: 'a' }, { text: 'b' }, { text: 'c' }]), { code: grpc.status.UNAUTHENTICATED });
+      assert.equal(env.server.calls.length, 1);
+      assert.equal(env.idp.tokenRequestCount, 0);
+      // Within the bound the same call is retried.
+      env.server.rejectNext(1);
+      assert.equal((await clientStream(client, [{ text: 'a' }, { text: 'b' }])).text, 'a,b');
+      assert.equal(env.server.calls.length, 3);
+    } finally {
+      client.close();
+    }
+  });
+});

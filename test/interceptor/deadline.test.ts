@@ -1,0 +1,63 @@
+import * as grpc from '@grpc/grpc-js';
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { observeUnary } from '../support/calls.js';
+import { type EchoReply, type EchoRequest } from '../support/echo-service.js';
+import { startEnvironment } from '../support/environment.js';
+
+type BidiMethod = (metadata: grpc.Metadata, options?: grpc.CallOptions) => grpc.ClientDuplexStream<EchoRequest, EchoReply>;
+
+describe('deadlines and cancellation while a token is fetched', () => {
+  test('a 200 ms deadline against a hanging token endpoint ends with DEADLINE_EXCEEDED, no call reaches the server', async () => {
+    const env = await startEnvironment();
+    try {
+      env.idp.failTokenRequests({ kind: 'hang' }, 10);
+      const started = Date.now();
+      const observed = await observeUnary(env.newClient(), { text: 'late' }, new grpc.Metadata(), { deadline: Date.now() + 200 });
+      const elapsed = Date.now() - started;
+      assert.equal(observed.error?.code, grpc.status.DEADLINE_EXCEEDED);
+      assert.equal(observed.error?.details, 'Deadline exceeded while obtaining access token');
+      assert.ok(elapsed < 2_000, `ended after ${elapsed} ms`);
+      assert.equal(env.server.calls.length, 0);
+      assert.equal(env.idp.tokenRequestCount, 1);
+    } finally {
+      await env.close();
+    }
+  });
+
+  test('cancel() while waiting for the token ends the stream with CANCELLED once', async () => {
+    const env = await startEnvironment();
+    try {
+      env.idp.failTokenRequests({ kind: 'hang' }, 10);
+      const call = (env.newClient().Bidi as BidiMethod)(new grpc.Metadata());
+      const errors: number[] = [];
+      const statuses: number[] = [];
+      call.on('error', (error: grpc.ServiceError) => errors.push(error.code));
+      call.on('status', (status: grpc.StatusObject) => statuses.push(status.code));
+      call.write({ text: 'queued' });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      call.cancel();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.deepEqual(errors, [grpc.status.CANCELLED]);
+      assert.deepEqual(statuses, [grpc.status.CANCELLED]);
+      assert.equal(env.server.calls.length, 0);
+    } finally {
+      await env.close();
+    }
+  });
+
+  test('the deadline also bounds the refresh before the retry', async () => {
+    const env = await startEnvironment();
+    try {
+      await env.authenticator.refreshCredentials();
+      env.idp.failTokenRequests({ kind: 'hang' }, 10);
+      env.server.rejectNext(1);
+      const observed = await observeUnary(env.newClient(), { text: 'late' }, new grpc.Metadata(), { deadline: Date.now() + 300 });
+      assert.equal(observed.error?.code, grpc.status.DEADLINE_EXCEEDED);
+      assert.deepEqual(observed.headers, [], 'the rejected attempt leaks nothing');
+      assert.equal(env.server.calls.length, 1);
+    } finally {
+      await env.close();
+    }
+  });
+});
