@@ -268,6 +268,32 @@ describe('CommandAuthenticator with a real gRPC server', () => {
     }
   });
 
+  test('a token the server sees as expired (the client still trusts it): one rejected call, one re-run, one retry', async () => {
+    // A fresh server: its clock is moved forward, past the first token's expiry but not the second one's.
+    const skewed = await startGrpcServer({ issuer: idp.issuer, jwksUri: idp.jwksUri, audience: API_AUDIENCE });
+    const { file, counter } = tokenCommand('server-expired.js');
+    const echo = new EchoClient(skewed.address, grpc.credentials.createInsecure(), {
+      interceptors: [createAuthInterceptor(new CommandAuthenticator({ command: [file] }))],
+    });
+    idp.setAccessTokenTtl(30);
+    try {
+      await unary(echo, { text: 'a' });
+      idp.setAccessTokenTtl(300);
+      skewed.advanceClock(60_000);
+      const reply = await unary(echo, { text: 'b' });
+      assert.equal(reply.text, 'ok:b');
+      assert.equal(scripts.runs(counter), 2);
+      assert.deepEqual(
+        skewed.calls.map((c) => c.outcome),
+        ['ok', 'invalid token: ERR_JWT_EXPIRED', 'ok'],
+      );
+    } finally {
+      idp.setAccessTokenTtl(300);
+      echo.close();
+      await skewed.close();
+    }
+  });
+
   test('a failing command fails the call with UNAUTHENTICATED naming the command; no call reaches the server', async () => {
     const file = scripts.write('grpc-fails.sh', '#!/bin/sh\necho "leaked-token-abc123"\necho "expired session" >&2\nexit 2\n');
     const from = server.calls.length;
