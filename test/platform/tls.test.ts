@@ -11,6 +11,7 @@ import {
   StaticClientConfigStore,
   createAuthInterceptor,
   createChannelCredentials,
+  loadPlatformConfig,
   oauthHttpOptions,
   type TransportSecurityConfig,
 } from '../../src/index.js';
@@ -159,6 +160,27 @@ describe('one TLS policy for gRPC and the token endpoint', () => {
       assert.equal(error.code, 'ERR_IDP_UNREACHABLE');
       assert.match(error.message, /UNABLE_TO_VERIFY_LEAF_SIGNATURE/);
       assert.equal(proxy.tunnels.length, 2);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  test('a flytectl config.yaml drives both sides: PlatformConfig fits TransportSecurityConfig', async () => {
+    const proxy = await startConnectProxy();
+    try {
+      const file = join(pki.dir, 'config.yaml');
+      writeFileSync(
+        file,
+        `admin:\n  endpoint: dns:///${server.address}\n  caCertFilePath: ${pki.caCertPath}\n  httpProxyURL: ${proxy.url}\n`,
+      );
+      const cfg = await loadPlatformConfig({ configFile: file, env: {} });
+      assert.deepEqual(oauthHttpOptions(cfg), { verify: pki.caCertPath, httpProxyUrl: proxy.url });
+      const echo = new EchoClient(cfg.endpoint, createChannelCredentials(cfg), {
+        interceptors: [createAuthInterceptor(authenticator(cfg))],
+      });
+      clients.push(echo);
+      assert.equal((await unary(echo, { text: 'yaml' })).text, 'ok:yaml');
+      assert.equal(proxy.tunnels.length, 1);
     } finally {
       await proxy.close();
     }
