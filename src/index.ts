@@ -40,6 +40,20 @@ export type {
 export { AUTH_METADATA_SERVICE, AUTH_METADATA_SERVICE_V2 } from './platform/flyte-protos.js';
 
 // --- Flyte platform: command and proxy auth, TLS, channel options (issue 3, part 2) ---
+export { CommandAuthenticator, DEFAULT_COMMAND_TIMEOUT_MS } from './authenticators/command.js';
+export type { CommandAuthenticatorOptions } from './authenticators/command.js';
+export {
+  PROXY_AUTHORIZATION_HEADER,
+  createProxyAuthInterceptor,
+  createProxyAuthenticator,
+  isProxyRejection,
+  isServerAuthRejection,
+} from './platform/proxy-auth.js';
+export type { ProxyAuthenticatorOptions } from './platform/proxy-auth.js';
+export { createAuthInterceptors } from './platform/auth-interceptors.js';
+export type { AuthInterceptorsOptions } from './platform/auth-interceptors.js';
+export { createChannelCredentials, oauthHttpOptions } from './platform/channel-credentials.js';
+export type { OAuthHttpExtras, TransportSecurityConfig } from './platform/channel-credentials.js';
 
 // --- interactive flows: PKCE, device code, persistent token stores (issue 4) ---
 export { FileTokenStore } from './tokens/file-token-store.js';

@@ -1,7 +1,11 @@
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { CustomFetch } from 'openid-client';
-import { EnvHttpProxyAgent, ProxyAgent, fetch as undiciFetch, type Dispatcher, type RequestInit } from 'undici';
+import { fetch as undiciFetch, type Dispatcher, type RequestInit } from 'undici';
+import type { Authenticator } from '../authenticators/authenticator.js';
 import { AuthenticationError } from '../errors.js';
+import { TUNNELLED_PROXY_AUTHORIZATION, createOAuthDispatcher } from './dispatcher.js';
+import { withProxyAuthorization } from './proxy-authorization.js';
 
 /** A fetch function for OAuth HTTP requests (same shape as the global `fetch` for the calls openid-client makes). */
 export type OAuthFetch = CustomFetch;
@@ -12,33 +16,65 @@ export interface OAuthHttpOptions {
   verify?: boolean | string | undefined;
   /** An HTTP(S) proxy for the OAuth requests. Without it, `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` apply. */
   httpProxyUrl?: string | undefined;
-  /** Your own fetch, used as is for every OAuth request (replaces `verify` and `httpProxyUrl`). */
+  /** Your own fetch, used for every OAuth request (replaces `verify` and `httpProxyUrl`). */
   fetch?: OAuthFetch | undefined;
+  /**
+   * Proxy authentication (flytekit's `proxy_command`, e.g. for GCP IAP): every OAuth request carries
+   * `proxy-authorization: Bearer <token>` from this authenticator, and an HTTP 407 (or a 401 with a
+   * `proxy-authenticate` header) refreshes that token and re-sends the request once.
+   */
+  proxyAuthenticator?: Authenticator | undefined;
 }
 
-/** Reads a CA bundle, naming the file (never its content) when it cannot be read. */
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+function caFileError(path: string, reason: string, cause?: unknown): AuthenticationError {
+  return new AuthenticationError(`CA certificate file ${path} ${reason}`, {
+    code: 'ERR_CONFIG',
+    endpoint: path,
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+/**
+ * Reads a PEM CA bundle, naming the file (never its content) when it cannot be used. Node ignores a CA bundle that
+ * holds no certificate, which would surface much later as a baffling verification error: so it is checked here.
+ */
 export function readCaBundle(path: string): Buffer {
+  let bundle: Buffer;
   try {
-    return readFileSync(path);
+    bundle = readFileSync(path);
   } catch (error) {
-    throw new AuthenticationError(`cannot read CA certificate file ${path}: ${(error as Error).message}`, {
-      code: 'ERR_CONFIG',
-      endpoint: path,
-      cause: error,
-    });
+    throw caFileError(path, `cannot be read: ${(error as Error).message}`, error);
   }
+  const blocks = bundle.toString('latin1').match(PEM_CERTIFICATE) ?? [];
+  if (blocks.length === 0) throw caFileError(path, 'holds no PEM certificate (expected -----BEGIN CERTIFICATE----- blocks)');
+  blocks.forEach((block, index) => {
+    try {
+      new X509Certificate(block);
+    } catch (error) {
+      throw caFileError(path, `holds a certificate that cannot be parsed (certificate ${index + 1} of ${blocks.length})`, error);
+    }
+  });
+  return bundle;
 }
 
 function createDispatcher({ verify, httpProxyUrl }: OAuthHttpOptions): Dispatcher {
   const tls = verify === false ? { rejectUnauthorized: false } : typeof verify === 'string' ? { ca: readCaBundle(verify) } : {};
-  if (httpProxyUrl) return new ProxyAgent({ uri: httpProxyUrl, requestTls: tls });
-  return new EnvHttpProxyAgent({ connect: tls, requestTls: tls });
+  return createOAuthDispatcher(tls, httpProxyUrl);
 }
 
-/** The fetch that applies `verify` and `httpProxyUrl` (or the caller's own fetch). */
+/**
+ * The fetch that applies `verify`, `httpProxyUrl` and `proxyAuthenticator` (or the caller's own fetch, with
+ * `proxyAuthenticator` still applied on top).
+ */
 export function createOAuthFetch(options: OAuthHttpOptions): OAuthFetch {
-  if (options.fetch) return options.fetch;
+  const { proxyAuthenticator } = options;
+  if (options.fetch) {
+    return proxyAuthenticator ? withProxyAuthorization(options.fetch, proxyAuthenticator, 'proxy-authorization') : options.fetch;
+  }
   const dispatcher = createDispatcher(options);
   // undici's Response passes openid-client's loose `instanceof Response` check.
-  return (url, init) => undiciFetch(url, { ...init, dispatcher } as RequestInit);
+  const base: OAuthFetch = (url, init) => undiciFetch(url, { ...init, dispatcher } as RequestInit);
+  return proxyAuthenticator ? withProxyAuthorization(base, proxyAuthenticator, TUNNELLED_PROXY_AUTHORIZATION) : base;
 }

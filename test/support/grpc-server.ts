@@ -35,6 +35,8 @@ export interface GrpcServerOptions {
   /** Extra services on the same server (AuthMetadataService, IdentityService…). */
   addServices?: (server: grpc.Server) => void;
   credentials?: grpc.ServerCredentials;
+  /** The keys to verify with, instead of fetching `jwksUri` (e.g. an HTTPS identity provider with a test CA). */
+  jwks?: JWTVerifyGetKey;
 }
 
 type AnyCall =
@@ -49,7 +51,7 @@ type AnyCall =
  */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<TestGrpcServer> {
   const headerKey = options.headerKey ?? 'authorization';
-  const jwks: JWTVerifyGetKey = createRemoteJWKSet(new URL(options.jwksUri));
+  const jwks: JWTVerifyGetKey = options.jwks ?? createRemoteJWKSet(new URL(options.jwksUri));
   const calls: ReceivedCall[] = [];
   const forced: grpc.status[] = [];
   let clockSkewMs = 0;

@@ -1,0 +1,31 @@
+import type { Interceptor } from '@grpc/grpc-js';
+import type { Authenticator } from '../authenticators/authenticator.js';
+import { createAuthInterceptor } from '../interceptor/auth-interceptor.js';
+import { createProxyAuthInterceptor, isServerAuthRejection } from './proxy-auth.js';
+
+export interface AuthInterceptorsOptions {
+  /** The admin (Flyte) authenticator: its token goes out under its header key. */
+  authenticator: Authenticator;
+  /** The proxy authenticator (`createProxyAuthenticator`), when the endpoint sits behind an authenticating proxy. */
+  proxyAuthenticator?: Authenticator | undefined;
+  /** Request messages kept for a replay, per interceptor. Default 64. */
+  maxBufferedMessages?: number | undefined;
+}
+
+/**
+ * The interceptors for a Flyte client, in flytekit's order: admin auth outside, proxy auth inside (§5.1), so that the
+ * proxy retries its own rejections before admin auth sees the result, and admin auth refreshes only on the
+ * server's UNAUTHENTICATED. Create them once and share them across stubs: the authenticators hold the tokens.
+ *
+ * @example
+ * const interceptors = createAuthInterceptors({ authenticator, proxyAuthenticator });
+ * const client = new AdminServiceClient(endpoint, createChannelCredentials(cfg), { interceptors });
+ */
+export function createAuthInterceptors(options: AuthInterceptorsOptions): Interceptor[] {
+  const { authenticator, proxyAuthenticator, maxBufferedMessages } = options;
+  if (!proxyAuthenticator) return [createAuthInterceptor(authenticator, { maxBufferedMessages })];
+  return [
+    createAuthInterceptor(authenticator, { maxBufferedMessages, isAuthRejection: isServerAuthRejection }),
+    createProxyAuthInterceptor(proxyAuthenticator, { maxBufferedMessages }),
+  ];
+}
