@@ -70,8 +70,19 @@ export function toAuthenticationError(error: unknown, what: string, endpoint: st
   });
 }
 
-/** Whether a failed token request is worth repeating: network failures, timeouts, 5xx and 429. */
+// Certificate problems do not go away by asking again: fail at once instead of after every backoff.
+const CERTIFICATE_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS_CERT_ALTNAME_INVALID/;
+
+function isCertificateFailure(error: unknown): boolean {
+  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && CERTIFICATE_ERROR.test(code)) return true;
+  }
+  return false;
+}
+
+/** Whether a failed token request is worth repeating: network failures, timeouts, 5xx and 429, but not TLS trust. */
 export function isTransient(error: AuthenticationError): boolean {
-  if (error.code === 'ERR_IDP_UNREACHABLE') return true;
+  if (error.code === 'ERR_IDP_UNREACHABLE') return !isCertificateFailure(error);
   return httpStatusOf(error.cause) === 429;
 }

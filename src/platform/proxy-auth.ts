@@ -2,6 +2,7 @@ import { status, type Interceptor, type StatusObject } from '@grpc/grpc-js';
 import type { Authenticator } from '../authenticators/authenticator.js';
 import { CommandAuthenticator } from '../authenticators/command.js';
 import { createAuthInterceptor, type AuthInterceptorOptions } from '../interceptor/auth-interceptor.js';
+import { TOKEN_FAILURE_DETAILS_PREFIX } from '../interceptor/status.js';
 
 /** The header a proxy token travels in, on gRPC calls and OAuth HTTP requests alike. */
 export const PROXY_AUTHORIZATION_HEADER = 'proxy-authorization';
@@ -34,8 +35,6 @@ export function createProxyAuthenticator(options: ProxyAuthenticatorOptions): Co
 // (`mapHttpStatusCode` in subchannel-call.ts): 407 → UNKNOWN, 401 → UNAUTHENTICATED. A gRPC server answers HTTP 200.
 const HTTP_407_DETAILS = 'Received HTTP status code 407';
 const HTTP_401_DETAILS = 'Received HTTP status code 401';
-// The status an auth interceptor ends a call with when it has no token (`statusForTokenFailure`).
-const LOCAL_TOKEN_FAILURE_PREFIX = 'failed to obtain access token';
 
 /**
  * Whether a call was rejected by the proxy in front of the server rather than by the server: HTTP 407, or an
@@ -53,7 +52,7 @@ export function isProxyRejection(received: StatusObject): boolean {
  * only. A proxy rejection, or a proxy token that could not be obtained, is no reason for a new admin login.
  */
 export function isServerAuthRejection(received: StatusObject): boolean {
-  return received.code === status.UNAUTHENTICATED && !isProxyRejection(received) && !received.details.startsWith(LOCAL_TOKEN_FAILURE_PREFIX);
+  return received.code === status.UNAUTHENTICATED && !isProxyRejection(received) && !received.details.startsWith(TOKEN_FAILURE_DETAILS_PREFIX);
 }
 
 /**

@@ -8,6 +8,7 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import {
   AuthenticationError,
   ClientCredentialsAuthenticator,
+  type ClientCredentialsAuthenticatorOptions,
   StaticClientConfigStore,
   createAuthInterceptor,
   createChannelCredentials,
@@ -67,14 +68,18 @@ describe('one TLS policy for gRPC and the token endpoint', () => {
     pki.cleanup();
   });
 
-  function authenticator(cfg: TransportSecurityConfig): ClientCredentialsAuthenticator {
-    return new ClientCredentialsAuthenticator({
+  function authenticatorOptions(cfg: TransportSecurityConfig): ClientCredentialsAuthenticatorOptions {
+    return {
       endpoint: server.address,
       ...BASIC_CLIENT,
       cfgStore: new StaticClientConfigStore({ tokenEndpoint: idp.tokenEndpoint, scopes: ['api:read'] }),
       retry: { retries: 0 },
       ...oauthHttpOptions(cfg),
-    });
+    };
+  }
+
+  function authenticator(cfg: TransportSecurityConfig): ClientCredentialsAuthenticator {
+    return new ClientCredentialsAuthenticator(authenticatorOptions(cfg));
   }
 
   /** A client whose channel follows `channel` and whose token requests follow `oauth` (the same config unless a test splits them). */
@@ -118,8 +123,11 @@ describe('one TLS policy for gRPC and the token endpoint', () => {
     assert.equal(server.calls.length, calls);
   });
 
-  test('wrong CA, OAuth side: ERR_IDP_UNREACHABLE naming the token endpoint and the TLS reason', async () => {
-    const error = await failure(authenticator({ caCertFilePath: pki.otherCaCertPath }).refreshCredentials());
+  test('wrong CA, OAuth side: ERR_IDP_UNREACHABLE naming the token endpoint and the TLS reason, not retried', async () => {
+    const connections = idp.connectionCount;
+    const wrongCa = new ClientCredentialsAuthenticator({ ...authenticatorOptions({ caCertFilePath: pki.otherCaCertPath }), retry: { retries: 3, minTimeoutMs: 5 } });
+    const error = await failure(wrongCa.refreshCredentials());
+    assert.equal(idp.connectionCount - connections, 1, 'a certificate failure is final: one attempt');
     assert.ok(error instanceof AuthenticationError);
     assert.equal(error.code, 'ERR_IDP_UNREACHABLE');
     assert.equal(error.endpoint, idp.tokenEndpoint);

@@ -26,6 +26,8 @@ export interface TestIdentityProvider {
   provider: Provider;
   /** Token requests that reached the server (faults included), by `grant_type`. */
   tokenRequests: Map<string, number>;
+  /** TCP connections accepted so far (counts attempts that fail before HTTP, such as TLS handshakes). */
+  readonly connectionCount: number;
   /** All token requests so far. */
   readonly tokenRequestCount: number;
   /** Form bodies and authorization headers of the token requests, in order. */
@@ -61,6 +63,7 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
   const tokenRequests = new Map<string, number>();
   const tokenRequestLog: TestIdentityProvider['tokenRequestLog'] = [];
   const sockets = new Set<import('node:net').Socket>();
+  let connections = 0;
   // The provider needs the issuer URL, which needs the port: route requests to it once it exists.
   const route: { handler?: (req: IncomingMessage, res: ServerResponse) => unknown } = {};
 
@@ -101,6 +104,7 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
   };
   const server: Server = options.tls ? createHttpsServer(options.tls, listener) : createHttpServer(listener);
   server.on('connection', (socket) => {
+    connections += 1;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
@@ -195,6 +199,9 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
     jwksUri: `${issuer}/jwks`,
     provider,
     tokenRequests,
+    get connectionCount() {
+      return connections;
+    },
     get tokenRequestCount() {
       return tokenRequestLog.length;
     },
