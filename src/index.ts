@@ -54,6 +54,10 @@ export { createAuthInterceptors } from './platform/auth-interceptors.js';
 export type { AuthInterceptorsOptions } from './platform/auth-interceptors.js';
 export { createChannelCredentials, oauthHttpOptions } from './platform/channel-credentials.js';
 export type { OAuthHttpExtras, TransportSecurityConfig } from './platform/channel-credentials.js';
+export { getAuthenticator } from './platform/get-authenticator.js';
+export type { GetAuthenticatorOptions } from './platform/get-authenticator.js';
+export { authenticatedClientOptions, createClientConfigStore, createPlatformAuth } from './platform/platform-auth.js';
+export type { PlatformAuth, PlatformAuthOptions } from './platform/platform-auth.js';
 
 // --- interactive flows: PKCE, device code, persistent token stores (issue 4) ---
 export { FileTokenStore } from './tokens/file-token-store.js';

@@ -1,3 +1,4 @@
+import type { ClientConfigStore } from '../config/client-config.js';
 import { AuthenticationError } from '../errors.js';
 import type { Credentials } from '../tokens/credentials.js';
 import { computeExpiresAt } from '../tokens/expiry.js';
@@ -10,8 +11,13 @@ export const DEFAULT_COMMAND_TIMEOUT_MS = 60_000;
 export interface CommandAuthenticatorOptions {
   /** The command and its arguments (argv, run without a shell). Its trimmed stdout is the token. */
   command: readonly string[];
-  /** The metadata key for the token. Default `authorization`. */
+  /** The metadata key for the token. Default: the config store's header key, else `authorization`. */
   headerKey?: string | undefined;
+  /**
+   * Where the header key comes from when `headerKey` is not given (flytekit sends the token under the server's
+   * `authorization_metadata_key`). Read once, before the command first runs.
+   */
+  cfgStore?: ClientConfigStore | undefined;
   /** The command is stopped, with everything it started, after this many milliseconds. Default 60000. */
   timeoutMs?: number | undefined;
   /** The endpoint the token is for (recorded in the credentials). Default `''`. */
@@ -31,6 +37,7 @@ export class CommandAuthenticator extends Authenticator {
   readonly #command: readonly string[];
   readonly #timeoutMs: number;
   readonly #label: string;
+  #headerKeySource: ClientConfigStore | undefined;
 
   constructor(options: CommandAuthenticatorOptions) {
     const command = [...(options.command ?? [])];
@@ -45,6 +52,7 @@ export class CommandAuthenticator extends Authenticator {
     this.#command = command;
     this.#timeoutMs = timeoutMs;
     this.#label = options.label || 'command';
+    if (!options.headerKey) this.#headerKeySource = options.cfgStore;
   }
 
   /** The command as configured (argv). */
@@ -53,6 +61,10 @@ export class CommandAuthenticator extends Authenticator {
   }
 
   protected override async obtainCredentials(): Promise<Credentials> {
+    if (this.#headerKeySource) {
+      this.setHeaderKey((await this.#headerKeySource.getClientConfig()).headerKey);
+      this.#headerKeySource = undefined;
+    }
     const accessToken = await runTokenCommand(this.#command, { timeoutMs: this.#timeoutMs, label: this.#label });
     const credentials: Credentials = { accessToken, forEndpoint: this.endpoint };
     // Opaque tokens have no expiry we can read: they are replaced when the server rejects them.

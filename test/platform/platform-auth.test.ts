@@ -1,0 +1,202 @@
+import * as grpc from '@grpc/grpc-js';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import {
+  AuthType,
+  authenticatedClientOptions,
+  ClientCredentialsAuthenticator,
+  CommandAuthenticator,
+  createChannelCredentials,
+  createPlatformAuth,
+  DeviceCodeAuthenticator,
+  getAuthenticator,
+  loadPlatformConfig,
+  MemoryTokenStore,
+  PKCEAuthenticator,
+  StaticClientConfigStore,
+  type PlatformConfig,
+} from '../../src/index.js';
+import { createScriptDir, type ScriptDir } from '../support/commands.js';
+import { EchoClient, unary } from '../support/echo-service.js';
+import { createFlyteServices, type FlyteServices } from '../support/flyte-services.js';
+import { startGrpcServer, type TestGrpcServer } from '../support/grpc-server.js';
+import { API_AUDIENCE, BASIC_CLIENT, startIdentityProvider, type TestIdentityProvider } from '../support/identity-provider.js';
+import { createTempDir, type TempDir } from '../support/temp-dir.js';
+
+const store = new StaticClientConfigStore({ tokenEndpoint: 'http://127.0.0.1:1/token' });
+
+async function configFrom(dir: TempDir, yaml: string, env: NodeJS.ProcessEnv = {}): Promise<PlatformConfig> {
+  const file = join(dir.path, `config-${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(file, yaml);
+  return loadPlatformConfig({ configFile: file, env: { HOME: dir.path, ...env } });
+}
+
+describe('getAuthenticator: the AUTH_MODE switch', () => {
+  let dir: TempDir;
+  before(() => {
+    dir = createTempDir();
+  });
+  after(() => dir.cleanup());
+
+  for (const [mode, expected] of [
+    [AuthType.STANDARD, PKCEAuthenticator],
+    [AuthType.PKCE, PKCEAuthenticator],
+    [AuthType.BASIC, ClientCredentialsAuthenticator],
+    [AuthType.CLIENT_CREDENTIALS, ClientCredentialsAuthenticator],
+    [AuthType.CLIENTSECRET, ClientCredentialsAuthenticator],
+    [AuthType.EXTERNAL_PROCESS, CommandAuthenticator],
+    [AuthType.EXTERNALCOMMAND, CommandAuthenticator],
+    [AuthType.DEVICEFLOW, DeviceCodeAuthenticator],
+  ] as const) {
+    test(`${mode} → ${expected.name}`, async () => {
+      const cfg = await configFrom(
+        dir,
+        `admin:\n  endpoint: dns:///flyte.example.test:443\n  authType: ${mode}\n  clientId: svc\n  command: [echo, token]\n  disableKeyring: true\n`,
+        { FLYTE_CREDENTIALS_CLIENT_SECRET: 'not-printed' },
+      );
+      const authenticator = getAuthenticator(cfg, store, { tokenStore: new MemoryTokenStore() });
+      assert.ok(authenticator instanceof expected);
+      assert.equal(authenticator.endpoint, 'flyte.example.test:443');
+    });
+  }
+
+  test('client credentials without a secret: an error naming the keys and the file, before any request', async () => {
+    const cfg = await configFrom(dir, 'admin:\n  endpoint: localhost:1\n  authType: ClientSecret\n  clientId: svc\n');
+    assert.throws(() => getAuthenticator(cfg, store), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'ERR_CONFIG');
+      assert.match(error.message, /authMode ClientSecret needs a client secret \(admin\.clientSecretLocation/);
+      assert.ok(error.message.endsWith(`in ${cfg.source}`));
+      return true;
+    });
+  });
+
+  test('external command without a command: a clear configuration error', async () => {
+    const cfg = await configFrom(dir, 'admin:\n  endpoint: localhost:1\n  authType: ExternalCommand\n');
+    assert.throws(() => getAuthenticator(cfg, store), { code: 'ERR_CONFIG', message: /needs a command \(admin\.command/ });
+  });
+});
+
+describe('authenticatedClientOptions: a config.yaml to an authenticated client', () => {
+  let idp: TestIdentityProvider;
+  let flyte: FlyteServices;
+  let server: TestGrpcServer;
+  let dir: TempDir;
+  let scripts: ScriptDir;
+  before(async () => {
+    idp = await startIdentityProvider();
+    flyte = createFlyteServices({ idp, audience: API_AUDIENCE, publicClientConfig: { scopes: ['api:read'] } });
+    server = await startGrpcServer({
+      issuer: idp.issuer,
+      jwksUri: idp.jwksUri,
+      audience: API_AUDIENCE,
+      headerKey: 'flyte-authorization',
+      addServices: (grpcServer) => flyte.register(grpcServer),
+    });
+    dir = createTempDir();
+    scripts = createScriptDir();
+  });
+  after(async () => {
+    await server.close();
+    await idp.close();
+    dir.cleanup();
+    scripts.cleanup();
+  });
+  beforeEach(() => {
+    idp.tokenRequestLog.length = 0;
+    server.calls.length = 0;
+  });
+
+  const clientSecretConfig = async () => {
+    const secretFile = join(dir.path, 'secret');
+    writeFileSync(secretFile, `${BASIC_CLIENT.clientSecret}\n`);
+    // A secret from a file forces ClientSecret, whatever authType says (flytekit's rule).
+    return configFrom(
+      dir,
+      `admin:\n  endpoint: dns:///${server.address}\n  insecure: true\n  authType: Pkce\n  clientId: ${BASIC_CLIENT.clientId}\n  clientSecretLocation: ${secretFile}\n`,
+    );
+  };
+
+  test('two stubs built from one config share one token; existing options are kept', async () => {
+    const cfg = await clientSecretConfig();
+    assert.equal(cfg.authMode, AuthType.CLIENTSECRET);
+    const existing: grpc.ClientOptions = { 'grpc.primary_user_agent': 'platform-test' };
+    const first = new EchoClient(cfg.endpoint, createChannelCredentials(cfg), authenticatedClientOptions(cfg, existing));
+    const second = new EchoClient(cfg.endpoint, createChannelCredentials(cfg), authenticatedClientOptions(cfg));
+    try {
+      const replies = await Promise.all([unary(first, { text: '1' }), unary(second, { text: '2' })]);
+      assert.deepEqual(replies.map((reply) => reply.subject), ['svc-basic', 'svc-basic']);
+      assert.equal(idp.tokenRequestCount, 1);
+      assert.equal(idp.tokenRequestLog[0]!.body.get('scope'), 'api:read', 'scopes from the server when none are local');
+      assert.equal(flyte.calls.GetPublicClientConfig, 1);
+      assert.equal(flyte.calls.GetOAuth2Metadata, 1);
+      assert.deepEqual(existing, { 'grpc.primary_user_agent': 'platform-test' }, 'the caller options object is not modified');
+      assert.ok(String(server.calls[0]!.metadata.get('user-agent')[0]).startsWith('platform-test'));
+      assert.equal(server.calls[0]!.headerValues.length, 1, 'the token travels under the server key flyte-authorization');
+    } finally {
+      first.close();
+      second.close();
+    }
+  });
+
+  test('interceptor_providers in the existing options are joined, not mixed with interceptors', async () => {
+    const cfg = await clientSecretConfig();
+    let provided = 0;
+    const options = authenticatedClientOptions(cfg, {
+      interceptor_providers: [
+        () => {
+          provided += 1;
+          return (opts, next) => new grpc.InterceptingCall(next(opts));
+        },
+      ],
+    });
+    assert.equal(options.interceptors, undefined);
+    const client = new EchoClient(cfg.endpoint, createChannelCredentials(cfg), options);
+    try {
+      assert.equal((await unary(client, { text: 'p' })).text, 'ok:p');
+      assert.equal(provided, 1);
+    } finally {
+      client.close();
+    }
+  });
+
+  test('ExternalCommand: the command token goes out under the server header key, refreshed on rejection', async () => {
+    const script = scripts.write(
+      'token.sh',
+      `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} -e ${JSON.stringify(
+        `fetch(${JSON.stringify(idp.tokenEndpoint)}, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&client_id=svc-post&client_secret=post-secret' }).then((r) => r.json()).then((j) => console.log(j.access_token))`,
+      )}\n`,
+    );
+    const cfg = await configFrom(dir, `admin:\n  endpoint: ${server.address}\n  insecure: true\n  authType: ExternalCommand\n  command: [${script}]\n`);
+    const auth = createPlatformAuth(cfg);
+    const client = new EchoClient(cfg.endpoint, auth.channelCredentials, auth.clientOptions());
+    try {
+      assert.equal((await unary(client, { text: 'c' })).subject, 'svc-post');
+      assert.equal(auth.authenticator.headerKey, 'flyte-authorization');
+      server.rejectNext(1);
+      assert.equal((await unary(client, { text: 'd' })).text, 'ok:d');
+      assert.equal(idp.tokenRequestCount, 2, 'the command ran twice: first call, then after the rejection');
+    } finally {
+      client.close();
+    }
+  });
+
+  test('a local tokenUrl with client credentials needs no AuthMetadataService round trip', async () => {
+    const secretFile = join(dir.path, 'secret2');
+    writeFileSync(secretFile, BASIC_CLIENT.clientSecret);
+    const cfg = await configFrom(
+      dir,
+      `admin:\n  endpoint: ${server.address}\n  insecure: true\n  clientId: ${BASIC_CLIENT.clientId}\n  clientSecretLocation: ${secretFile}\n  tokenUrl: ${idp.tokenEndpoint}\n  authorizationHeader: flyte-authorization\n  scopes: [api:read]\n`,
+    );
+    const before = { ...flyte.calls };
+    const auth = createPlatformAuth(cfg);
+    const client = new EchoClient(cfg.endpoint, auth.channelCredentials, auth.clientOptions());
+    try {
+      assert.equal((await unary(client, { text: 't' })).text, 'ok:t');
+      assert.deepEqual(flyte.calls, before);
+    } finally {
+      client.close();
+    }
+  });
+});
