@@ -30,3 +30,8 @@ export type { TokenStore } from './tokens/token-store.js';
 // --- Flyte platform: command and proxy auth, TLS, channel options (issue 3, part 2) ---
 
 // --- interactive flows: PKCE, device code, persistent token stores (issue 4) ---
+export { PKCEAuthenticator } from './authenticators/pkce.js';
+export type { OpenBrowser, PKCEAuthenticatorOptions } from './authenticators/pkce.js';
+export { DeviceCodeAuthenticator } from './authenticators/device-code.js';
+export type { DeviceCodeAuthenticatorOptions, DeviceCodePrompt } from './authenticators/device-code.js';
+export type { InteractiveAuthenticator, InteractiveAuthenticatorOptions } from './authenticators/interactive.js';
