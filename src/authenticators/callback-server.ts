@@ -68,6 +68,22 @@ function page(title: string, message: string): string {
 `;
 }
 
+// Answers still being written when the server closes; closing waits for them (briefly) so pages are not cut off.
+const FLUSH_WAIT_MS = 1_000;
+
+function flushed(response: ServerResponse): Promise<void> {
+  if (response.writableFinished || response.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, FLUSH_WAIT_MS);
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    response.once('finish', done);
+    response.once('close', done);
+  });
+}
+
 function send(response: ServerResponse, status: number, title: string, message: string): void {
   if (response.headersSent) return;
   response.writeHead(status, {
@@ -151,6 +167,8 @@ export async function listenForCallback(options: CallbackListenerOptions): Promi
   };
 
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
+    answered.add(response);
+    response.once('close', () => answered.delete(response));
     const url = new URL(request.url ?? '/', redirectUri);
     if (url.pathname !== redirectUri.pathname) {
       send(response, 404, 'Not found', 'This page belongs to a command-line login and has nothing here.');
@@ -162,6 +180,12 @@ export async function listenForCallback(options: CallbackListenerOptions): Promi
     }
     const state = url.searchParams.get('state');
     const error = url.searchParams.get('error');
+    const code = url.searchParams.get('code');
+    if (!code && error === null) {
+      send(response, 400, 'No authorization code', 'This request carries no authorization code; the login is still waiting.');
+      return;
+    }
+    // An error without state is the provider's own (it may not echo state on every error); anything else must match.
     if (state !== expectedState && (state !== null || error === null)) {
       fail(
         response,
@@ -189,17 +213,15 @@ export async function listenForCallback(options: CallbackListenerOptions): Promi
       );
       return;
     }
-    if (!url.searchParams.get('code')) {
-      send(response, 400, 'No authorization code', 'This request carries no authorization code; the login is still waiting.');
-      return;
-    }
     settled = true;
     held = response;
     resolveCallback(url);
   };
 
   const servers: Server[] = [];
+  const answered = new Set<ServerResponse>();
   const closeAll = async (): Promise<void> => {
+    await Promise.all([...answered].map(flushed));
     await Promise.all(servers.map(closeServer));
   };
   const hosts = hostsToBind(redirectUri);

@@ -3,7 +3,7 @@ import { AuthenticationError } from '../errors.js';
 import { toAuthenticationError } from '../oauth/errors.js';
 import { withTokenRetry } from '../oauth/retry.js';
 import { InteractiveAuthenticator, type InteractiveAuthenticatorOptions, type LoginContext } from './interactive.js';
-import { LoginDeadline } from './login-deadline.js';
+import { formatDuration, LoginDeadline } from './login-deadline.js';
 
 /** What the user needs to log in on another device (RFC 8628 §3.2). */
 export interface DeviceCodePrompt {
@@ -115,7 +115,7 @@ function expiredError(tokenEndpoint: string, cause?: unknown): AuthenticationErr
 }
 
 function timeoutError(timeoutMs: number, tokenEndpoint: string): AuthenticationError {
-  return new AuthenticationError(`the device login was not completed within ${Math.round(timeoutMs / 1000)} s`, {
+  return new AuthenticationError(`the device login was not completed within ${formatDuration(timeoutMs)}`, {
     code: 'ERR_LOGIN',
     endpoint: tokenEndpoint,
   });

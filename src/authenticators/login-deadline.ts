@@ -1,5 +1,10 @@
 import { AuthenticationError } from '../errors.js';
 
+/** `150 ms`, `2 s`, `120 s`: for messages. */
+export function formatDuration(ms: number): string {
+  return ms < 1_000 ? `${Math.round(ms)} ms` : `${Math.round(ms / 1_000)} s`;
+}
+
 export interface LoginDeadlineOptions {
   /** Ends the login after this many ms (`undefined` or `Infinity`: no limit). */
   timeoutMs: number | undefined;

@@ -4,7 +4,7 @@ import { toAuthenticationError } from '../oauth/errors.js';
 import { browserFallbackMessage, openSystemBrowser, type OpenBrowser } from './browser.js';
 import { listenForCallback, validateRedirectUri } from './callback-server.js';
 import { InteractiveAuthenticator, type InteractiveAuthenticatorOptions, type LoginContext } from './interactive.js';
-import { LoginDeadline } from './login-deadline.js';
+import { formatDuration, LoginDeadline } from './login-deadline.js';
 
 export type { OpenBrowser } from './browser.js';
 
@@ -55,7 +55,7 @@ export class PKCEAuthenticator extends InteractiveAuthenticator {
       timeoutMs,
       signal: context.signal,
       onTimeout: () =>
-        new AuthenticationError(`the browser login did not come back to ${redirectUri.href} within ${Math.round(timeoutMs / 1000)} s`, {
+        new AuthenticationError(`the browser login did not come back to ${redirectUri.href} within ${formatDuration(timeoutMs)}`, {
           code: 'ERR_LOGIN',
           endpoint: redirectUri.href,
         }),

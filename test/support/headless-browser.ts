@@ -50,6 +50,13 @@ function attributes(tag: string): Map<string, string> {
   return result;
 }
 
+type RequestInitLite = { method: 'GET' } | { method: 'POST'; body: URLSearchParams };
+
+interface Step {
+  url: URL;
+  init: RequestInitLite;
+}
+
 interface Form {
   id: string | undefined;
   action: string;
@@ -82,7 +89,7 @@ export function createHeadlessBrowser(options: HeadlessBrowserOptions = {}): Hea
   const requests: string[] = [];
   const pending: Array<Promise<unknown>> = [];
 
-  async function request(url: URL, init: { method: 'GET' } | { method: 'POST'; body: URLSearchParams }): Promise<Response> {
+  async function request(url: URL, init: RequestInitLite): Promise<Response> {
     const cookies = jar.get(url.hostname) ?? new Map<string, string>();
     jar.set(url.hostname, cookies);
     const headers: Record<string, string> = {};
@@ -108,7 +115,7 @@ export function createHeadlessBrowser(options: HeadlessBrowserOptions = {}): Hea
   }
 
   /** What to do on a page: the next request, or nothing when the page is final. */
-  function nextStep(url: URL, html: string): { url: URL; init: { method: 'GET' } | { method: 'POST'; body: URLSearchParams } } | undefined {
+  function nextStep(url: URL, html: string): Step | undefined {
     for (const form of forms(html)) {
       const action = new URL(form.action || url.href, url);
       const fields = new URLSearchParams([...form.fields]);
@@ -138,7 +145,7 @@ export function createHeadlessBrowser(options: HeadlessBrowserOptions = {}): Hea
   }
 
   async function navigate(start: string): Promise<PageVisit> {
-    let step: { url: URL; init: { method: 'GET' } | { method: 'POST'; body: URLSearchParams } } | undefined = {
+    let step: Step | undefined = {
       url: new URL(start),
       init: { method: 'GET' },
     };
@@ -151,7 +158,7 @@ export function createHeadlessBrowser(options: HeadlessBrowserOptions = {}): Hea
         continue;
       }
       const body = await response.text();
-      const next = response.ok ? nextStep(step.url, body) : undefined;
+      const next: Step | undefined = response.ok ? nextStep(step.url, body) : undefined;
       if (!next) {
         const visit = { url: step.url.href, status: response.status, body };
         finished.push(visit);
