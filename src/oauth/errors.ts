@@ -3,9 +3,14 @@ import { AuthenticationError, type AuthenticationErrorCode } from '../errors.js'
 
 const UNREACHABLE_CODES = new Set(['OAUTH_TIMEOUT', 'OAUTH_ABORT']);
 
+// The Response may come from npm undici (our customFetch), whose class is not the global one: check its shape.
+function isResponse(value: unknown): value is Response {
+  return value instanceof Response || (typeof value === 'object' && value !== null && typeof (value as Response).status === 'number' && 'headers' in value);
+}
+
 function httpStatusOf(error: unknown): number | undefined {
   if (error instanceof ResponseBodyError || error instanceof WWWAuthenticateChallengeError) return error.status;
-  if (error instanceof ClientError && error.cause instanceof Response) return error.cause.status;
+  if (error instanceof ClientError && isResponse(error.cause)) return error.cause.status;
   return undefined;
 }
 
