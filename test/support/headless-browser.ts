@@ -116,10 +116,13 @@ export function createHeadlessBrowser(options: HeadlessBrowserOptions = {}): Hea
 
   /** What to do on a page: the next request, or nothing when the page is final. */
   function nextStep(url: URL, html: string): Step | undefined {
+    // The device pages show errors (aborted, expired, already used) in red above a fresh form: that page is final.
+    if (html.includes('<p class="red">')) return undefined;
     for (const form of forms(html)) {
       const action = new URL(form.action || url.href, url);
       const fields = new URLSearchParams([...form.fields]);
-      if (form.id === 'op.deviceInputForm') {
+      // The user code page, or its auto-submitting variant behind `verification_uri_complete`.
+      if (form.id === 'op.deviceInputForm' || (fields.has('xsrf') && fields.has('user_code') && !fields.has('confirm'))) {
         if (!fields.get('user_code')) fields.set('user_code', options.userCode ?? '');
         return { url: action, init: { method: 'POST', body: fields } };
       }
