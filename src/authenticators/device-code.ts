@@ -3,7 +3,7 @@ import { AuthenticationError } from '../errors.js';
 import { toAuthenticationError } from '../oauth/errors.js';
 import { withTokenRetry } from '../oauth/retry.js';
 import { InteractiveAuthenticator, type InteractiveAuthenticatorOptions, type LoginContext } from './interactive.js';
-import { formatDuration, LoginDeadline } from './login-deadline.js';
+import { formatDuration, LoginDeadline, loginAborted } from './login-deadline.js';
 
 /** What the user needs to log in on another device (RFC 8628 §3.2). */
 export interface DeviceCodePrompt {
@@ -62,7 +62,7 @@ export class DeviceCodeAuthenticator extends InteractiveAuthenticator {
         code: 'ERR_NOT_AVAILABLE',
       });
     }
-    context.signal?.throwIfAborted();
+    if (context.signal?.aborted) throw loginAborted(context.signal);
     const device = await withTokenRetry(
       () => oidc.initiateDeviceAuthorization(configuration, parameters),
       'device authorization endpoint',

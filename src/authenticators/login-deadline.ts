@@ -5,6 +5,11 @@ export function formatDuration(ms: number): string {
   return ms < 1_000 ? `${Math.round(ms)} ms` : `${Math.round(ms / 1_000)} s`;
 }
 
+/** The error a login ends with when the caller's signal aborts it. */
+export function loginAborted(signal: AbortSignal | undefined): AuthenticationError {
+  return new AuthenticationError('the login was aborted', { code: 'ERR_LOGIN', cause: signal?.reason });
+}
+
 export interface LoginDeadlineOptions {
   /** Ends the login after this many ms (`undefined` or `Infinity`: no limit). */
   timeoutMs: number | undefined;
@@ -24,9 +29,7 @@ export class LoginDeadline {
   readonly #timer: NodeJS.Timeout | undefined;
   readonly #parent: AbortSignal | undefined;
   readonly #onParentAbort = (): void => {
-    this.#controller.abort(
-      new AuthenticationError('the login was aborted', { code: 'ERR_LOGIN', cause: this.#parent?.reason }),
-    );
+    this.#controller.abort(loginAborted(this.#parent));
   };
 
   constructor(options: LoginDeadlineOptions) {

@@ -75,13 +75,15 @@ export class PKCEAuthenticator extends InteractiveAuthenticator {
         this.#openBrowser(authorizationUrl.href, redirectUri, () => waiting && !deadline.signal.aborted);
         const callbackUrl = await listener.callback;
         waiting = false;
+        // RFC 9207 `iss` can only be checked against a known issuer; without one, the token endpoint's origin is a guess.
+        if (!config.issuer) callbackUrl.searchParams.delete('iss');
         try {
           const response = await oidc.authorizationCodeGrant(configuration, callbackUrl, { pkceCodeVerifier: codeVerifier, expectedState: state });
           listener.finish({ ok: true, message: `You are logged in to ${this.endpoint}. You can close this window.` });
           return response;
         } catch (error) {
           // A code exchange is not retried: the code is single-use, and a replay revokes the grant at many providers.
-          const failure = toAuthenticationError(error, 'token endpoint', config.tokenEndpoint);
+          const failure = exchangeError(error, config.tokenEndpoint, configuration.serverMetadata().issuer);
           listener.finish({ ok: false, message: `The login could not be completed: ${failure.message}` });
           throw failure;
         }
@@ -104,4 +106,18 @@ export class PKCEAuthenticator extends InteractiveAuthenticator {
       .then(() => open(url))
       .catch(fallback);
   }
+}
+
+const VALIDATION_CODES = new Set(['OAUTH_INVALID_RESPONSE', 'OAUTH_JWT_CLAIM_COMPARISON', 'OAUTH_JSON_ATTRIBUTE_COMPARISON', 'OAUTH_JWT_TIMESTAMP_CHECK']);
+
+/** Like {@link toAuthenticationError}, but says which check failed when the response did not validate (issuer mix-ups). */
+function exchangeError(error: unknown, tokenEndpoint: string, issuer: string): AuthenticationError {
+  const inner = error instanceof oidc.ClientError ? error.cause : undefined;
+  if (error instanceof oidc.ClientError && VALIDATION_CODES.has(error.code ?? '') && inner instanceof Error) {
+    return new AuthenticationError(
+      `the login response could not be validated: ${inner.message} (expected issuer ${issuer}; set \`issuer\` in the client config to the identity provider's issuer)`,
+      { code: 'ERR_BAD_TOKEN_RESPONSE', endpoint: tokenEndpoint, cause: error },
+    );
+  }
+  return toAuthenticationError(error, 'token endpoint', tokenEndpoint);
 }

@@ -149,6 +149,13 @@ test('the default interval is 5 s: no poll within the first 300 ms; an abort end
     await rejectsWithAuthError(auth.refreshCredentials(), { code: 'ERR_LOGIN', message: 'the login was aborted' });
     assert.ok(Date.now() - started < 300 + 2_000);
     assert.equal(polls.length, 0);
+
+    const { fetch: idle, deviceRequests } = deviceFetch(env);
+    await rejectsWithAuthError(device(env, { fetch: idle, signal: AbortSignal.abort() }).refreshCredentials(), {
+      code: 'ERR_LOGIN',
+      message: 'the login was aborted',
+    });
+    assert.equal(deviceRequests(), 0);
   });
 });
 

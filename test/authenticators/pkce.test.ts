@@ -380,3 +380,21 @@ test('when the browser cannot be opened, the URL is printed to stderr (and the l
     assert.deepEqual(Object.fromEntries(env.idp.tokenRequests), { authorization_code: 2 });
   });
 });
+
+test("the provider's issuer: checked when configured (a clear error on mismatch), not guessed when unknown", async () => {
+  await withEnvironment(async (env) => {
+    env.cfgStore.config.issuer = 'https://login.example.com/oauth2/default';
+    const browser = createHeadlessBrowser();
+    const auth = pkce(env, { openBrowser: browser.open });
+    await rejectsWithAuthError(auth.refreshCredentials(), {
+      code: 'ERR_BAD_TOKEN_RESPONSE',
+      message:
+        'the login response could not be validated: unexpected "iss" (issuer) response parameter value (expected issuer https://login.example.com/oauth2/default; set `issuer` in the client config to the identity provider\'s issuer)',
+    });
+    await browser.idle();
+    assert.equal(browser.finished[0]!.status, 500);
+
+    delete env.cfgStore.config.issuer;
+    assert.ok((await auth.refreshCredentials()).accessToken);
+  });
+});
