@@ -49,6 +49,7 @@ export interface CallbackListener {
   close(): Promise<void>;
 }
 
+/** What {@link listenForCallback} listens for. */
 export interface CallbackListenerOptions {
   redirectUri: URL;
   /** The `state` sent in the authorization request. */

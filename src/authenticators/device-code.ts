@@ -17,6 +17,7 @@ export interface DeviceCodePrompt {
   expiresIn: number;
 }
 
+/** Options of {@link DeviceCodeAuthenticator}: the shared interactive options plus the prompt and the overall timeout. */
 export interface DeviceCodeAuthenticatorOptions extends InteractiveAuthenticatorOptions {
   /** Shows the prompt. Default: prints it to stderr. A throw or rejection ends the login. */
   onPrompt?: ((prompt: DeviceCodePrompt) => void | Promise<void>) | undefined;

@@ -10,6 +10,7 @@ export function loginAborted(signal: AbortSignal | undefined): AuthenticationErr
   return new AuthenticationError('the login was aborted', { code: 'ERR_LOGIN', cause: signal?.reason });
 }
 
+/** When a login ends: the caller's signal, a timeout, and the error the timeout ends it with. */
 export interface LoginDeadlineOptions {
   /** Ends the login after this many ms (`undefined` or `Infinity`: no limit). */
   timeoutMs: number | undefined;

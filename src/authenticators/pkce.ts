@@ -8,6 +8,7 @@ import { formatDuration, LoginDeadline } from './login-deadline.js';
 
 export type { OpenBrowser } from './browser.js';
 
+/** Options of {@link PKCEAuthenticator}: the shared interactive options plus the browser, the timeout and the redirect URI. */
 export interface PKCEAuthenticatorOptions extends InteractiveAuthenticatorOptions {
   /**
    * Opens the login page. Default: the system browser (the `open` package). When it throws or rejects, the URL is
