@@ -20,9 +20,9 @@ export type AuthenticationErrorCode =
 export interface AuthenticationErrorOptions {
   code?: AuthenticationErrorCode;
   /** The OAuth `error` value (`invalid_client`, `invalid_grant`, …) when the identity provider sent one. */
-  oauthError?: string;
+  oauthError?: string | undefined;
   /** The URL or resource the failure concerns (token endpoint, config file, command). */
-  endpoint?: string;
+  endpoint?: string | undefined;
   cause?: unknown;
 }
 

@@ -69,3 +69,8 @@ export type { CreateTokenStoreOptions } from './tokens/create-token-store.js';
 export { defaultTokenStorePath } from './tokens/user-config-dir.js';
 export type { UserConfigDirContext } from './tokens/user-config-dir.js';
 export type { WarningListener } from './tokens/warn.js';
+export { PKCEAuthenticator } from './authenticators/pkce.js';
+export type { OpenBrowser, PKCEAuthenticatorOptions } from './authenticators/pkce.js';
+export { DeviceCodeAuthenticator } from './authenticators/device-code.js';
+export type { DeviceCodeAuthenticatorOptions, DeviceCodePrompt } from './authenticators/device-code.js';
+export type { InteractiveAuthenticator, InteractiveAuthenticatorOptions } from './authenticators/interactive.js';

@@ -1,7 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import {
   AuthType,
@@ -28,9 +26,8 @@ import { createTempDir, type TempDir } from '../support/temp-dir.js';
 const store = new StaticClientConfigStore({ tokenEndpoint: 'http://127.0.0.1:1/token' });
 
 async function configFrom(dir: TempDir, yaml: string, env: NodeJS.ProcessEnv = {}): Promise<PlatformConfig> {
-  const file = join(dir.path, `config-${Math.random().toString(36).slice(2)}.yaml`);
-  writeFileSync(file, yaml);
-  return loadPlatformConfig({ configFile: file, env: { HOME: dir.path, ...env } });
+  const file = dir.write(`config-${Math.random().toString(36).slice(2)}.yaml`, yaml);
+  return loadPlatformConfig({ configFile: file, env: { HOME: dir.dir, ...env } });
 }
 
 describe('getAuthenticator: the AUTH_MODE switch', () => {
@@ -109,8 +106,7 @@ describe('authenticatedClientOptions: a config.yaml to an authenticated client',
   });
 
   const clientSecretConfig = async () => {
-    const secretFile = join(dir.path, 'secret');
-    writeFileSync(secretFile, `${BASIC_CLIENT.clientSecret}\n`);
+    const secretFile = dir.write('secret', `${BASIC_CLIENT.clientSecret}\n`);
     // A secret from a file forces ClientSecret, whatever authType says (flytekit's rule).
     return configFrom(
       dir,
@@ -183,8 +179,7 @@ describe('authenticatedClientOptions: a config.yaml to an authenticated client',
   });
 
   test('a local tokenUrl with client credentials needs no AuthMetadataService round trip', async () => {
-    const secretFile = join(dir.path, 'secret2');
-    writeFileSync(secretFile, BASIC_CLIENT.clientSecret);
+    const secretFile = dir.write('secret2', BASIC_CLIENT.clientSecret);
     const cfg = await configFrom(
       dir,
       `admin:\n  endpoint: ${server.address}\n  insecure: true\n  clientId: ${BASIC_CLIENT.clientId}\n  clientSecretLocation: ${secretFile}\n  tokenUrl: ${idp.tokenEndpoint}\n  authorizationHeader: flyte-authorization\n  scopes: [api:read]\n`,
