@@ -23,6 +23,8 @@ export interface DeviceCodeAuthenticatorOptions extends InteractiveAuthenticator
   onPrompt?: ((prompt: DeviceCodePrompt) => void | Promise<void>) | undefined;
   /** Gives up polling after this many ms. Default: when the device code expires (`expires_in`). */
   timeoutMs?: number | undefined;
+  /** Polling interval when the server sends none, in ms. Default 5000 (RFC 8628 §3.5). */
+  pollIntervalMs?: number | undefined;
 }
 
 const DEFAULT_INTERVAL_SECONDS = 5;
@@ -81,7 +83,8 @@ export class DeviceCodeAuthenticator extends InteractiveAuthenticator {
       onTimeout: () => (expiresFirst ? expiredError(config.tokenEndpoint) : timeoutError(timeoutMs ?? 0, config.tokenEndpoint)),
     });
     try {
-      const polled = { ...device, interval: device.interval && device.interval > 0 ? device.interval : DEFAULT_INTERVAL_SECONDS };
+      const fallbackInterval = (this.#options.pollIntervalMs ?? DEFAULT_INTERVAL_SECONDS * 1000) / 1000;
+      const polled = { ...device, interval: device.interval && device.interval > 0 ? device.interval : fallbackInterval };
       return await deadline.race(oidc.pollDeviceAuthorizationGrant(configuration, polled, undefined, { signal: deadline.signal }));
     } catch (error) {
       if (deadline.signal.aborted) throw deadline.signal.reason as AuthenticationError;

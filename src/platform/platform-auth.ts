@@ -51,6 +51,7 @@ export function createClientConfigStore(
     endpoint: cfg.endpoint,
     channelCredentials: options.channelCredentials ?? createChannelCredentials(cfg),
     serviceName: options.serviceName,
+    timeoutMs: cfg.perRetryTimeoutMs,
     interceptors: options.proxyAuthenticator ? [createProxyAuthInterceptor(options.proxyAuthenticator)] : undefined,
     overrides: {
       clientId: cfg.clientId,

@@ -159,6 +159,15 @@ test('the default interval is 5 s: no poll within the first 300 ms; an abort end
   });
 });
 
+test('pollIntervalMs replaces the 5 s default when the server sends no interval', async () => {
+  await withEnvironment(async (env) => {
+    const { fetch, polls } = deviceFetch(env);
+    const auth = device(env, { fetch, pollIntervalMs: 50, timeoutMs: 600, onPrompt: () => undefined });
+    await rejectsWithAuthError(auth.refreshCredentials(), { code: 'ERR_LOGIN', message: 'the device login was not completed within 600 ms' });
+    assert.ok(polls.length > 2, `polled ${polls.length} times`);
+  });
+});
+
 test('slow_down adds 5 s to the interval; authorization_pending keeps it', async () => {
   await withEnvironment(async (env) => {
     // authorization_pending (the real provider's answer while nobody approves): polls keep coming every 50 ms.
