@@ -11,6 +11,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 for (const [file, expected] of [
   ['examples/proto-loader-client.ts', /^ok:hello \(authenticated as svc-basic\)$/m],
   ['examples/shared-interceptor.ts', /^ok:from stub 1 \| ok:from stub 2$/m],
+  ['examples/flyte-config.ts', /^ok:admin as svc-basic \| ok:data as svc-basic\ntoken requests: 1 /m],
 ] as const) {
   test(`${file} runs as written`, async () => {
     const { stdout } = await run(process.execPath, ['--import', 'tsx', file], { cwd: root, timeout: 60_000 });
