@@ -18,9 +18,10 @@ import {
 } from '../../src/index.js';
 import { createScriptDir, type ScriptDir } from '../support/commands.js';
 import { EchoClient, unary } from '../support/echo-service.js';
-import { createFlyteServices, type FlyteServices } from '../support/flyte-services.js';
-import { startGrpcServer, type TestGrpcServer } from '../support/grpc-server.js';
-import { API_AUDIENCE, BASIC_CLIENT, startIdentityProvider, type TestIdentityProvider } from '../support/identity-provider.js';
+import { startFlyteServer } from '../support/flyte-server.js';
+import type { FlyteServices } from '../support/flyte-services.js';
+import type { TestGrpcServer } from '../support/grpc-server.js';
+import { BASIC_CLIENT, type TestIdentityProvider } from '../support/identity-provider.js';
 import { createTempDir, type TempDir } from '../support/temp-dir.js';
 
 const store = new StaticClientConfigStore({ tokenEndpoint: 'http://127.0.0.1:1/token' });
@@ -81,22 +82,14 @@ describe('authenticatedClientOptions: a config.yaml to an authenticated client',
   let server: TestGrpcServer;
   let dir: TempDir;
   let scripts: ScriptDir;
+  let closeFlyte: () => Promise<void>;
   before(async () => {
-    idp = await startIdentityProvider();
-    flyte = createFlyteServices({ idp, audience: API_AUDIENCE, publicClientConfig: { scopes: ['api:read'] } });
-    server = await startGrpcServer({
-      issuer: idp.issuer,
-      jwksUri: idp.jwksUri,
-      audience: API_AUDIENCE,
-      headerKey: 'flyte-authorization',
-      addServices: (grpcServer) => flyte.register(grpcServer),
-    });
+    ({ idp, services: flyte, server, close: closeFlyte } = await startFlyteServer());
     dir = createTempDir();
     scripts = createScriptDir();
   });
   after(async () => {
-    await server.close();
-    await idp.close();
+    await closeFlyte();
     dir.cleanup();
     scripts.cleanup();
   });

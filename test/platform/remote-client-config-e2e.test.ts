@@ -6,8 +6,8 @@ import { AuthenticationError, ClientCredentialsAuthenticator, createAuthIntercep
 import { identityServiceDefinition, type UserInfoResponse } from '../../src/platform/flyte-protos.js';
 import { fromProtoStruct } from '../../src/platform/protobuf-struct.js';
 import { EchoClient, serverStream, unary } from '../support/echo-service.js';
-import { createFlyteServices, serverCredentials, startFlyteServices } from '../support/flyte-services.js';
-import { startGrpcServer } from '../support/grpc-server.js';
+import { startFlyteServer } from '../support/flyte-server.js';
+import { serverCredentials, startFlyteServices } from '../support/flyte-services.js';
 import { API_AUDIENCE, BASIC_CLIENT, startIdentityProvider } from '../support/identity-provider.js';
 import { createTestPki } from '../support/tls.js';
 
@@ -24,19 +24,7 @@ function userInfo(address: string, credentials: grpc.ChannelCredentials, interce
 }
 
 test('client credentials with a RemoteClientConfigStore authenticate echo calls under the server-published flyte-authorization key', async () => {
-  const idp = await startIdentityProvider();
-  const services = createFlyteServices({
-    idp,
-    audience: API_AUDIENCE,
-    publicClientConfig: { scopes: ['api:read'], authorizationMetadataKey: 'flyte-authorization' },
-  });
-  const server = await startGrpcServer({
-    issuer: idp.issuer,
-    jwksUri: idp.jwksUri,
-    audience: API_AUDIENCE,
-    headerKey: 'flyte-authorization',
-    addServices: (grpcServer) => services.register(grpcServer),
-  });
+  const { idp, services, server, close } = await startFlyteServer({ publicClientConfig: { authorizationMetadataKey: 'flyte-authorization' } });
   const credentials = grpc.credentials.createInsecure();
   const store = new RemoteClientConfigStore({ endpoint: server.address, channelCredentials: credentials });
   const authenticator = new ClientCredentialsAuthenticator({ endpoint: server.address, ...BASIC_CLIENT, cfgStore: store });
@@ -76,21 +64,12 @@ test('client credentials with a RemoteClientConfigStore authenticate echo calls 
     await assert.rejects(userInfo(server.address, credentials, []), (error: grpc.ServiceError) => error.code === grpc.status.UNAUTHENTICATED);
   } finally {
     client.close();
-    await server.close();
-    await idp.close();
+    await close();
   }
 });
 
 test('a failed discovery fails the call (UNAVAILABLE, naming the endpoint) and the next call discovers again', async () => {
-  const idp = await startIdentityProvider();
-  const services = createFlyteServices({ idp, audience: API_AUDIENCE, publicClientConfig: { scopes: ['api:read'] } });
-  const server = await startGrpcServer({
-    issuer: idp.issuer,
-    jwksUri: idp.jwksUri,
-    audience: API_AUDIENCE,
-    headerKey: 'flyte-authorization',
-    addServices: (grpcServer) => services.register(grpcServer),
-  });
+  const { idp, services, server, close } = await startFlyteServer();
   const credentials = grpc.credentials.createInsecure();
   const store = new RemoteClientConfigStore({ endpoint: server.address, channelCredentials: credentials });
   const authenticator = new ClientCredentialsAuthenticator({ endpoint: server.address, ...BASIC_CLIENT, cfgStore: store });
@@ -110,8 +89,7 @@ test('a failed discovery fails the call (UNAVAILABLE, naming the endpoint) and t
     assert.equal(idp.tokenRequestCount, 1);
   } finally {
     client.close();
-    await server.close();
-    await idp.close();
+    await close();
   }
 });
 
@@ -156,16 +134,7 @@ test('over TLS: the test CA works; the wrong CA gets a clear TLS error; skip-ver
 test('end to end over TLS: discovery and echo calls on a TLS gRPC server trusted through the test CA', async () => {
   const pki = createTestPki();
   // Plain HTTP identity provider: the test server's JWKS fetch (jose) cannot be told about the test CA.
-  const idp = await startIdentityProvider();
-  const services = createFlyteServices({ idp, audience: API_AUDIENCE, publicClientConfig: { scopes: ['api:read'] } });
-  const server = await startGrpcServer({
-    issuer: idp.issuer,
-    jwksUri: idp.jwksUri,
-    audience: API_AUDIENCE,
-    headerKey: 'flyte-authorization',
-    addServices: (grpcServer) => services.register(grpcServer),
-    credentials: serverCredentials(pki),
-  });
+  const { idp, services, server, close } = await startFlyteServer({ credentials: serverCredentials(pki) });
   const credentials = grpc.credentials.createSsl(pki.caCert);
   const store = new RemoteClientConfigStore({ endpoint: server.address, channelCredentials: credentials });
   const authenticator = new ClientCredentialsAuthenticator({ endpoint: server.address, ...BASIC_CLIENT, cfgStore: store });
@@ -178,8 +147,7 @@ test('end to end over TLS: discovery and echo calls on a TLS gRPC server trusted
     assert.equal(idp.tokenRequestCount, 1);
   } finally {
     client.close();
-    await server.close();
-    await idp.close();
+    await close();
     pki.cleanup();
   }
 });
