@@ -12,7 +12,7 @@ import { rejectsWithAuthError } from '../support/assertions.js';
 import { captureStderr } from '../support/capture-stderr.js';
 import { unary } from '../support/echo-service.js';
 import { createHeadlessBrowser } from '../support/headless-browser.js';
-import { startInteractiveEnvironment, type InteractiveEnvironment, type InteractiveEnvironmentOptions } from '../support/interactive-environment.js';
+import { type InteractiveEnvironment, withInteractiveEnvironment } from '../support/interactive-environment.js';
 import { formBody, jsonResponse, passthrough } from '../support/oauth-fetch.js';
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -57,17 +57,8 @@ function device(env: InteractiveEnvironment, options: Partial<DeviceCodeAuthenti
   return new DeviceCodeAuthenticator({ endpoint: env.server.address, cfgStore: env.cfgStore, retry: FAST_RETRY, ...options });
 }
 
-async function withEnvironment(run: (env: InteractiveEnvironment) => Promise<void>, options: InteractiveEnvironmentOptions = {}): Promise<void> {
-  const env = await startInteractiveEnvironment(options);
-  try {
-    await run(env);
-  } finally {
-    await env.close();
-  }
-}
-
 test('a device login: the prompt shows the user code and verification_uri_complete; the call then carries the user token', async () => {
-  await withEnvironment(async (env) => {
+  await withInteractiveEnvironment(async (env) => {
     const browser = createHeadlessBrowser({ account: 'bob' });
     const prompts: DeviceCodePrompt[] = [];
     const { fetch, polls, deviceRequests } = deviceFetch(env, { interval: 0.05 });
@@ -105,7 +96,7 @@ test('a device login: the prompt shows the user code and verification_uri_comple
 });
 
 test('without verification_uri_complete the prompt has only the URI and the code, which the user types', async () => {
-  await withEnvironment(async (env) => {
+  await withInteractiveEnvironment(async (env) => {
     const prompts: DeviceCodePrompt[] = [];
     const { fetch } = deviceFetch(env, { interval: 0.05, dropComplete: true });
     const auth = device(env, {
@@ -122,7 +113,7 @@ test('without verification_uri_complete the prompt has only the URI and the code
 });
 
 test('the default prompt prints the code and both URIs to stderr', async () => {
-  await withEnvironment(async (env) => {
+  await withInteractiveEnvironment(async (env) => {
     const { fetch } = deviceFetch(env, { interval: 0.05 });
     const stderr = captureStderr();
     try {
@@ -141,7 +132,7 @@ test('the default prompt prints the code and both URIs to stderr', async () => {
 });
 
 test('the default interval is 5 s: no poll within the first 300 ms; an abort ends the wait at once', async () => {
-  await withEnvironment(async (env) => {
+  await withInteractiveEnvironment(async (env) => {
     const { fetch, polls } = deviceFetch(env);
     const controller = new AbortController();
     const auth = device(env, { fetch, signal: controller.signal, onPrompt: () => void setTimeout(() => controller.abort(), 300) });
@@ -160,7 +151,7 @@ test('the default interval is 5 s: no poll within the first 300 ms; an abort end
 });
 
 test('pollIntervalMs replaces the 5 s default when the server sends no interval', async () => {
-  await withEnvironment(async (env) => {
+  await withInteractiveEnvironment(async (env) => {
     const { fetch, polls } = deviceFetch(env);
     const auth = device(env, { fetch, pollIntervalMs: 50, timeoutMs: 600, onPrompt: () => undefined });
     await rejectsWithAuthError(auth.refreshCredentials(), { code: 'ERR_LOGIN', message: 'the device login was not completed within 600 ms' });
@@ -169,7 +160,7 @@ test('pollIntervalMs replaces the 5 s default when the server sends no interval'
 });
 
 test('slow_down adds 5 s to the interval; authorization_pending keeps it', async () => {
-  await withEnvironment(async (env) => {
+  await withInteractiveEnvironment(async (env) => {
     // authorization_pending (the real provider's answer while nobody approves): polls keep coming every 50 ms.
     const pending = deviceFetch(env, { interval: 0.05 });
     await rejectsWithAuthError(device(env, { fetch: pending.fetch, timeoutMs: 500, onPrompt: () => undefined }).refreshCredentials(), {
@@ -190,7 +181,7 @@ test('slow_down adds 5 s to the interval; authorization_pending keeps it', async
 
 test('expired_token and access_denied end the login with distinct errors', async () => {
   let expired: Error | undefined;
-  await withEnvironment(
+  await withInteractiveEnvironment(
     async (env) => {
       // The provider's device codes live 1 s here; nobody approves, the provider answers expired_token.
       const expiring = deviceFetch(env, { interval: 0.2 });
@@ -203,7 +194,7 @@ test('expired_token and access_denied end the login with distinct errors', async
     },
     { idp: { configure: (configuration) => void (configuration.ttl = { ...configuration.ttl, DeviceCode: 1 }) } },
   );
-  await withEnvironment(async (env) => {
+  await withInteractiveEnvironment(async (env) => {
     // The user aborts on the confirmation page before the first poll.
     const denying = deviceFetch(env, { interval: 0.05 });
     const denied = await rejectsWithAuthError(
@@ -220,7 +211,7 @@ test('expired_token and access_denied end the login with distinct errors', async
 });
 
 test('expired_token answered by the server before the local deadline is reported as such', async () => {
-  await withEnvironment(async (env) => {
+  await withInteractiveEnvironment(async (env) => {
     const { fetch, polls } = deviceFetch(env, { interval: 0.05, pollErrors: ['authorization_pending', 'expired_token'] });
     await rejectsWithAuthError(device(env, { fetch, onPrompt: () => undefined }).refreshCredentials(), {
       code: 'ERR_LOGIN',
@@ -231,7 +222,7 @@ test('expired_token answered by the server before the local deadline is reported
 });
 
 test('no device endpoint (unset or an empty string): a clear ERR_NOT_AVAILABLE, nothing sent', async () => {
-  await withEnvironment(async (env) => {
+  await withInteractiveEnvironment(async (env) => {
     for (const endpoint of [undefined, '']) {
       if (endpoint === undefined) delete env.cfgStore.config.deviceAuthorizationEndpoint;
       else env.cfgStore.config.deviceAuthorizationEndpoint = endpoint;
@@ -252,7 +243,7 @@ test('no device endpoint (unset or an empty string): a clear ERR_NOT_AVAILABLE, 
 });
 
 test('an onPrompt that throws ends the login', async () => {
-  await withEnvironment(async (env) => {
+  await withInteractiveEnvironment(async (env) => {
     const { fetch, polls } = deviceFetch(env, { interval: 0.05 });
     const auth = device(env, {
       fetch,
@@ -266,7 +257,7 @@ test('an onPrompt that throws ends the login', async () => {
 });
 
 test('after a device login, renewals use the refresh token, not a new device code', async () => {
-  await withEnvironment(async (env) => {
+  await withInteractiveEnvironment(async (env) => {
     const { fetch, deviceRequests } = deviceFetch(env, { interval: 0.05 });
     const auth = device(env, {
       fetch,

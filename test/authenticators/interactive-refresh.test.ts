@@ -13,7 +13,7 @@ import {
 import { EchoClient, echoService, unary, type EchoReply, type EchoRequest } from '../support/echo-service.js';
 import { createHeadlessBrowser, type HeadlessBrowser } from '../support/headless-browser.js';
 import { formBody, jsonResponse, passthrough } from '../support/oauth-fetch.js';
-import { startInteractiveEnvironment, type InteractiveEnvironment, type InteractiveEnvironmentOptions } from '../support/interactive-environment.js';
+import { type InteractiveEnvironment, withInteractiveEnvironment } from '../support/interactive-environment.js';
 
 const FAST_RETRY = { retries: 1, minTimeoutMs: 5, maxTimeoutMs: 10 };
 // Every token is inside its refresh window as soon as it is obtained: each call renews proactively.
@@ -28,15 +28,6 @@ function pkce(env: InteractiveEnvironment, browser: HeadlessBrowser, options: Pa
     openBrowser: browser.open,
     ...options,
   });
-}
-
-async function withEnvironment(run: (env: InteractiveEnvironment) => Promise<void>, options: InteractiveEnvironmentOptions = {}): Promise<void> {
-  const env = await startInteractiveEnvironment(options);
-  try {
-    await run(env);
-  } finally {
-    await env.close();
-  }
 }
 
 function grants(env: InteractiveEnvironment): Record<string, number> {
@@ -79,7 +70,7 @@ test('lazy: a server without auth never sees a login (no browser, no token reque
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
   );
-  await withEnvironment(async (env) => {
+  await withInteractiveEnvironment(async (env) => {
     const browser = createHeadlessBrowser();
     for (const clientId of [undefined, 'cli']) {
       env.cfgStore.calls = 0;
@@ -100,7 +91,7 @@ test('lazy: a server without auth never sees a login (no browser, no token reque
 });
 
 test("cached credentials are used without a login, under the server's header key from the first call", async () => {
-  await withEnvironment(
+  await withInteractiveEnvironment(
     async (env) => {
       const browser = createHeadlessBrowser();
       const tokenStore = new MemoryTokenStore();
@@ -124,7 +115,7 @@ test("cached credentials are used without a login, under the server's header key
 });
 
 test('proactive refresh before expiry uses the refresh token; a rotated refresh token is stored', async () => {
-  await withEnvironment(async (env) => {
+  await withInteractiveEnvironment(async (env) => {
     const browser = createHeadlessBrowser();
     const tokenStore = new MemoryTokenStore();
     const key = tokenStoreKey(env.server.address, 'cli', 'pkce');
@@ -156,7 +147,7 @@ test('proactive refresh before expiry uses the refresh token; a rotated refresh 
 });
 
 test('a refused refresh token (invalid_grant) leads to exactly one new login and deletes only that entry', async () => {
-  await withEnvironment(async (env) => {
+  await withInteractiveEnvironment(async (env) => {
     const browser = createHeadlessBrowser();
     const tokenStore = new RecordingStore();
     const key = tokenStoreKey(env.server.address, 'cli', 'pkce');
@@ -181,7 +172,7 @@ test('a refused refresh token (invalid_grant) leads to exactly one new login and
 });
 
 test('a refused proactive refresh opens no browser while the token works; the login starts once the server refuses the token', async () => {
-  await withEnvironment(async (env) => {
+  await withInteractiveEnvironment(async (env) => {
     const browser = createHeadlessBrowser();
     const auth = pkce(env, browser, { refreshWindowMs: ALWAYS_REFRESH });
     const client = env.newClient(auth);
@@ -203,7 +194,7 @@ test('a refused proactive refresh opens no browser while the token works; the lo
 });
 
 test('a refresh response without a refresh token keeps the old one (identity providers that do not rotate)', async () => {
-  await withEnvironment(
+  await withInteractiveEnvironment(
     async (env) => {
       const browser = createHeadlessBrowser();
       const tokenStore = new MemoryTokenStore();
@@ -244,7 +235,7 @@ test('a refresh response without a refresh token keeps the old one (identity pro
 });
 
 test('a transient refresh failure (503, connection reset) never deletes the cached credentials', async () => {
-  await withEnvironment(async (env) => {
+  await withInteractiveEnvironment(async (env) => {
     const browser = createHeadlessBrowser();
     const tokenStore = new RecordingStore();
     const key = tokenStoreKey(env.server.address, 'cli', 'pkce');
@@ -280,7 +271,7 @@ test('a transient refresh failure (503, connection reset) never deletes the cach
 });
 
 test('a store with withLock: the renewal runs inside the lock and adopts what another process stored meanwhile', async () => {
-  await withEnvironment(async (env) => {
+  await withInteractiveEnvironment(async (env) => {
     const browser = createHeadlessBrowser();
     const locks: string[] = [];
     const inner = new MemoryTokenStore();
@@ -315,7 +306,7 @@ test('a store with withLock: the renewal runs inside the lock and adopts what an
 });
 
 test('a failing config store on first use: the call goes out without a token and the rejection recovers', async () => {
-  await withEnvironment(async (env) => {
+  await withInteractiveEnvironment(async (env) => {
     const browser = createHeadlessBrowser();
     const tokenStore = new MemoryTokenStore();
     await unary(env.newClient(pkce(env, browser, { tokenStore })), { text: 'login' });
@@ -333,7 +324,7 @@ test('a failing config store on first use: the call goes out without a token and
 });
 
 test('logout deletes the cached credentials; the next rejected call logs in again', async () => {
-  await withEnvironment(async (env) => {
+  await withInteractiveEnvironment(async (env) => {
     const browser = createHeadlessBrowser();
     const tokenStore = new MemoryTokenStore();
     const key = tokenStoreKey(env.server.address, 'cli', 'pkce');
@@ -350,7 +341,7 @@ test('logout deletes the cached credentials; the next rejected call logs in agai
 });
 
 test('a broken token store costs nothing but one warning: the login and the calls work', async () => {
-  await withEnvironment(async (env) => {
+  await withInteractiveEnvironment(async (env) => {
     const browser = createHeadlessBrowser();
     const warnings: string[] = [];
     const onWarning = (warning: Error): void => void warnings.push(warning.message);

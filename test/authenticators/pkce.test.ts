@@ -7,21 +7,12 @@ import { rejectsWithAuthError } from '../support/assertions.js';
 import { captureStderr } from '../support/capture-stderr.js';
 import { bidi, clientStream, serverStream, unary } from '../support/echo-service.js';
 import { createHeadlessBrowser, type HeadlessBrowser } from '../support/headless-browser.js';
-import { freePort, isListening, startInteractiveEnvironment, type InteractiveEnvironment } from '../support/interactive-environment.js';
+import { freePort, isListening, type InteractiveEnvironment, withInteractiveEnvironment } from '../support/interactive-environment.js';
 
 const FAST_RETRY = { retries: 1, minTimeoutMs: 5, maxTimeoutMs: 10 };
 
 function pkce(env: InteractiveEnvironment, options: Partial<PKCEAuthenticatorOptions> = {}): PKCEAuthenticator {
   return new PKCEAuthenticator({ endpoint: env.server.address, cfgStore: env.cfgStore, retry: FAST_RETRY, timeoutMs: 10_000, ...options });
-}
-
-async function withEnvironment(run: (env: InteractiveEnvironment) => Promise<void>, options: Parameters<typeof startInteractiveEnvironment>[0] = {}): Promise<void> {
-  const env = await startInteractiveEnvironment(options);
-  try {
-    await run(env);
-  } finally {
-    await env.close();
-  }
 }
 
 function authorizationParams(browser: HeadlessBrowser, index = 0): URLSearchParams {
@@ -35,7 +26,7 @@ function s256(verifier: string): string {
 }
 
 test('a full PKCE login: the first call goes out without a token, one login, then every call type carries the user token', async () => {
-  await withEnvironment(async (env) => {
+  await withInteractiveEnvironment(async (env) => {
     const browser = createHeadlessBrowser({ account: 'alice' });
     const tokenStore = new MemoryTokenStore();
     const auth = pkce(env, { openBrowser: browser.open, tokenStore });
@@ -85,7 +76,7 @@ test('a full PKCE login: the first call goes out without a token, one login, the
 });
 
 test('verifier and state are new for every login', async () => {
-  await withEnvironment(async (env) => {
+  await withInteractiveEnvironment(async (env) => {
     const browser = createHeadlessBrowser();
     const auth = pkce(env, { openBrowser: browser.open });
     await auth.refreshCredentials();
@@ -102,7 +93,7 @@ test('verifier and state are new for every login', async () => {
 });
 
 test('five concurrent rejected calls share one login: one browser, one callback server', async () => {
-  await withEnvironment(async (env) => {
+  await withInteractiveEnvironment(async (env) => {
     const browser = createHeadlessBrowser();
     const auth = pkce(env, { openBrowser: browser.open });
     const client = env.newClient(auth);
@@ -115,7 +106,7 @@ test('five concurrent rejected calls share one login: one browser, one callback 
 });
 
 test("the config store's header key (flyte-authorization) is used; a local headerKey wins", async () => {
-  await withEnvironment(
+  await withInteractiveEnvironment(
     async (env) => {
       const browser = createHeadlessBrowser();
       const client = env.newClient(pkce(env, { openBrowser: browser.open }));
@@ -125,7 +116,7 @@ test("the config store's header key (flyte-authorization) is used; a local heade
     },
     { headerKey: 'flyte-authorization' },
   );
-  await withEnvironment(
+  await withInteractiveEnvironment(
     async (env) => {
       env.cfgStore.config.headerKey = 'flyte-authorization';
       const browser = createHeadlessBrowser();
@@ -138,7 +129,7 @@ test("the config store's header key (flyte-authorization) is used; a local heade
 });
 
 test("local clientId, scopes and audience win over the config store's", async () => {
-  await withEnvironment(async (env) => {
+  await withInteractiveEnvironment(async (env) => {
     Object.assign(env.cfgStore.config, { clientId: 'someone-else', scopes: ['all'], audience: 'server-audience' });
     const browser = createHeadlessBrowser();
     const auth = pkce(env, {
@@ -163,7 +154,7 @@ test("local clientId, scopes and audience win over the config store's", async ()
 });
 
 test('?error=access_denied from the identity provider ends the login with that error', async () => {
-  await withEnvironment(async (env) => {
+  await withInteractiveEnvironment(async (env) => {
     const browser = createHeadlessBrowser({ decision: 'deny' });
     const auth = pkce(env, { openBrowser: browser.open });
     const client = env.newClient(auth);
@@ -185,7 +176,7 @@ test('?error=access_denied from the identity provider ends the login with that e
 });
 
 test('stray requests (/favicon.ico, other paths, a callback without a code) get 4xx and do not end the login', async () => {
-  await withEnvironment(async (env) => {
+  await withInteractiveEnvironment(async (env) => {
     const browser = createHeadlessBrowser();
     const statuses: number[] = [];
     const base = `http://127.0.0.1:${env.callbackPort}`;
@@ -209,7 +200,7 @@ test('stray requests (/favicon.ico, other paths, a callback without a code) get 
 });
 
 test('a callback with a wrong or missing state ends the login, and the page says so', async () => {
-  await withEnvironment(async (env) => {
+  await withInteractiveEnvironment(async (env) => {
     for (const query of ['code=abc&state=not-the-state', 'code=abc']) {
       let visit: Promise<{ status: number; body: string }> | undefined;
       const auth = pkce(env, {
@@ -232,7 +223,7 @@ test('a callback with a wrong or missing state ends the login, and the page says
 });
 
 test('the success page is shown only after the token exchange succeeded; a failed exchange shows an error page', async () => {
-  await withEnvironment(async (env) => {
+  await withInteractiveEnvironment(async (env) => {
     const browser = createHeadlessBrowser();
     const pagesAtExchange: number[] = [];
     const auth = pkce(env, {
@@ -259,7 +250,7 @@ test('the success page is shown only after the token exchange succeeded; a faile
 });
 
 test('a timeout ends the login cleanly', async () => {
-  await withEnvironment(async (env) => {
+  await withInteractiveEnvironment(async (env) => {
     let opened = 0;
     const auth = pkce(env, { timeoutMs: 150, openBrowser: () => void (opened += 1) });
     const started = Date.now();
@@ -271,7 +262,7 @@ test('a timeout ends the login cleanly', async () => {
 });
 
 test('an AbortSignal ends the login cleanly, before or during it', async () => {
-  await withEnvironment(async (env) => {
+  await withInteractiveEnvironment(async (env) => {
     const controller = new AbortController();
     const auth = pkce(env, { signal: controller.signal, openBrowser: () => controller.abort() });
     await rejectsWithAuthError(auth.refreshCredentials(), { code: 'ERR_LOGIN', message: 'the login was aborted' });
@@ -286,7 +277,7 @@ test('an AbortSignal ends the login cleanly, before or during it', async () => {
 });
 
 test('invalid redirect URIs fail with ERR_CONFIG before anything binds', async () => {
-  await withEnvironment(async (env) => {
+  await withInteractiveEnvironment(async (env) => {
     const port = env.callbackPort;
     const cases: Array<[string | undefined, RegExp]> = [
       [undefined, /needs a redirect URI, but the client config has none/],
@@ -310,7 +301,7 @@ test('invalid redirect URIs fail with ERR_CONFIG before anything binds', async (
 });
 
 test('a local redirectUri wins, and a port in use is a clear error', async () => {
-  await withEnvironment(async (env) => {
+  await withInteractiveEnvironment(async (env) => {
     const port = await freePort();
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
@@ -335,7 +326,7 @@ test('a local redirectUri wins, and a port in use is a clear error', async () =>
 test('a localhost redirect URI works (bound on 127.0.0.1, and ::1 when there is one)', async () => {
   const port = await freePort();
   const redirectUri = `http://localhost:${port}/callback`;
-  await withEnvironment(
+  await withInteractiveEnvironment(
     async (env) => {
       env.cfgStore.config.redirectUri = redirectUri;
       const browser = createHeadlessBrowser();
@@ -357,7 +348,7 @@ test('a localhost redirect URI works (bound on 127.0.0.1, and ::1 when there is 
 });
 
 test('when the browser cannot be opened, the URL is printed to stderr (and the login still works from it)', async () => {
-  await withEnvironment(async (env) => {
+  await withInteractiveEnvironment(async (env) => {
     for (const openBrowser of [
       () => {
         throw new Error('xdg-open: no method available');
@@ -382,7 +373,7 @@ test('when the browser cannot be opened, the URL is printed to stderr (and the l
 });
 
 test("the provider's issuer: checked when configured (a clear error on mismatch), not guessed when unknown", async () => {
-  await withEnvironment(async (env) => {
+  await withInteractiveEnvironment(async (env) => {
     env.cfgStore.config.issuer = 'https://login.example.com/oauth2/default';
     const browser = createHeadlessBrowser();
     const auth = pkce(env, { openBrowser: browser.open });

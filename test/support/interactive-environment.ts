@@ -136,3 +136,16 @@ export async function startInteractiveEnvironment(options: InteractiveEnvironmen
     },
   };
 }
+
+/** Runs `run` against a fresh interactive environment and always closes it. */
+export async function withInteractiveEnvironment(
+  run: (env: InteractiveEnvironment) => Promise<void>,
+  options: InteractiveEnvironmentOptions = {},
+): Promise<void> {
+  const env = await startInteractiveEnvironment(options);
+  try {
+    await run(env);
+  } finally {
+    await env.close();
+  }
+}
