@@ -78,6 +78,8 @@ export function getAuthenticator(cfg: PlatformConfig, cfgStore: ClientConfigStor
         tokenStore: options.tokenStore ?? createTokenStore({ disableKeyring: cfg.disableKeyring }),
         onPrompt: options.onPrompt,
         timeoutMs: cfg.deviceFlowConfig.timeoutMs,
+        pollIntervalMs: cfg.deviceFlowConfig.pollIntervalMs,
+        refreshWindowMs: cfg.deviceFlowConfig.refreshTimeMs,
       });
     case 'pkce':
       return new PKCEAuthenticator({
@@ -88,6 +90,7 @@ export function getAuthenticator(cfg: PlatformConfig, cfgStore: ClientConfigStor
         tokenStore: options.tokenStore ?? createTokenStore({ disableKeyring: cfg.disableKeyring }),
         openBrowser: options.openBrowser,
         timeoutMs: cfg.pkceConfig.timeoutMs,
+        refreshWindowMs: cfg.pkceConfig.refreshTimeMs,
       });
   }
 }
