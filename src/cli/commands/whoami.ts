@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { TOKEN_FAILURE_DETAILS_PREFIX } from '../../interceptor/status.js';
 import { authFlowOf } from '../../platform/auth-type.js';
 import { IDENTITY_SERVICE, identityServiceDefinition, type UserInfoResponse } from '../../platform/flyte-protos.js';
 import type { PlatformConfig } from '../../platform/platform-config.js';
@@ -24,8 +25,10 @@ function describeFailure(error: grpc.ServiceError, cfg: PlatformConfig): string 
   const codeName = grpc.status[error.code] ?? String(error.code);
   const details = (error.details || error.message).replace(/\s*Resolution note:\s*$/, '').trim();
   const where = `${IDENTITY_SERVICE}/UserInfo at ${cfg.endpoint}`;
+  // The interceptor's own failure: the call never left, so the server's status says nothing; the reason does.
+  if (details.startsWith(TOKEN_FAILURE_DETAILS_PREFIX)) return `no access token for ${where}: ${details.slice(TOKEN_FAILURE_DETAILS_PREFIX.length)}`;
   if (error.code === grpc.status.UNIMPLEMENTED) return `${where} failed with UNIMPLEMENTED: the server does not serve ${IDENTITY_SERVICE}`;
-  if (error.code === grpc.status.UNAVAILABLE && !details.startsWith('failed to obtain access token')) {
+  if (error.code === grpc.status.UNAVAILABLE) {
     return `${where} failed with UNAVAILABLE (${details}); is the server running, the endpoint right, and insecure set to match the server (TLS or plaintext)?`;
   }
   return `${where} failed with ${codeName} (${details})`;
