@@ -3,6 +3,7 @@ import { UsageError } from './errors.js';
 
 /** The commands, in the order the usage lists them. */
 export const COMMANDS = ['token', 'whoami', 'config', 'login', 'logout'] as const;
+/** One of {@link COMMANDS}. */
 export type CommandName = (typeof COMMANDS)[number];
 
 /** The options every command accepts. */

@@ -2,7 +2,7 @@
 // The `flyte-grpc-auth` executable (package.json `bin` → dist/cli/main.js). Everything testable lives in run.ts.
 import { processEnvironment } from './environment.js';
 import { errorLine } from './errors.js';
-import { EXIT_FAILURE, runCli } from './run.js';
+import { DEPTH_VARIABLE, EXIT_FAILURE, runCli } from './run.js';
 import { PROGRAM } from './usage.js';
 
 let exiting = false;
@@ -23,6 +23,8 @@ function crash(error: unknown): void {
   exit(EXIT_FAILURE);
 }
 
+// Token commands inherit the environment: a child flyte-grpc-auth sees how deep it runs.
+process.env[DEPTH_VARIABLE] = String((Number(process.env[DEPTH_VARIABLE]) || 0) + 1);
 process.on('uncaughtException', crash);
 process.on('unhandledRejection', crash);
 runCli(process.argv.slice(2), processEnvironment()).then(exit, crash);

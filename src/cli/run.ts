@@ -6,13 +6,23 @@ import { tokenCommand } from './commands/token.js';
 import { whoamiCommand } from './commands/whoami.js';
 import type { CommandContext } from './context.js';
 import type { CliEnvironment } from './environment.js';
-import { errorLine, UsageError } from './errors.js';
+import { CliError, errorLine, UsageError } from './errors.js';
 import { packageVersion, PROGRAM, USAGE } from './usage.js';
 
-/** Exit codes: success, a failure (one line on stderr), a wrong command line (the line and the usage on stderr). */
+/** Exit code of success. */
 export const EXIT_OK = 0;
+/** Exit code of a failure (one line on stderr). */
 export const EXIT_FAILURE = 1;
+/** Exit code of a wrong command line (the reason and the usage on stderr). */
 export const EXIT_USAGE = 2;
+
+/**
+ * How many `flyte-grpc-auth` processes run inside one another (set by the entry point for its children). A config
+ * whose `admin.command` is `flyte-grpc-auth token` reading that same config would otherwise start itself forever.
+ */
+export const DEPTH_VARIABLE = 'FLYTE_GRPC_AUTH_CLI_DEPTH';
+/** The deepest nesting allowed: `whoami` → a command running `token` → one more level of headroom. */
+export const MAX_DEPTH = 3;
 
 const COMMANDS: Readonly<Record<CommandName, (context: CommandContext) => Promise<void>>> = {
   token: tokenCommand,
@@ -38,6 +48,13 @@ export async function runCli(argv: readonly string[], io: CliEnvironment): Promi
     if (parsed.kind === 'version') {
       io.stdout(`${packageVersion()}\n`);
       return EXIT_OK;
+    }
+    const depth = Number(io.env[DEPTH_VARIABLE] ?? '0');
+    if (depth > MAX_DEPTH) {
+      throw new CliError(
+        `${PROGRAM} is running itself through admin.command (${depth} levels deep): the config it reads must not use ` +
+          `ExternalCommand with '${PROGRAM} token'; give it a config of its own (--config) or set FLYTE_CREDENTIALS_AUTH_MODE`,
+      );
     }
     const context: CommandContext = {
       io,

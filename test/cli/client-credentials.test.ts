@@ -126,6 +126,18 @@ describe('CLI (child process) with client credentials and token commands', () =>
     assert.equal(idp.tokenRequestCount, 1, 'the inner CLI got the token');
   });
 
+  test('a config whose admin.command runs `flyte-grpc-auth token` on itself: exit 1 after a few levels, not a fork bomb', async () => {
+    const config = home.path('loop.yaml');
+    const command = [...CLI_ARGV, 'token', '--config', config].map((arg) => JSON.stringify(arg)).join(', ');
+    home.write('loop.yaml', adminYaml(['authType: ExternalCommand', `command: [${command}]`]));
+    const result = await run(['token', '--config', config]);
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, '');
+    const errorLines = lines(result.stderr);
+    assert.equal(errorLines.length, 1, result.stderr);
+    assert.match(errorLines[0]!, /flyte-grpc-auth is running itself through admin\.command \(4 levels deep\)/);
+  });
+
   test('config: YAML naming the file, the secret redacted and nowhere in the output', async () => {
     const result = await run(['config', '--config', configFile]);
     assert.equal(result.code, 0);

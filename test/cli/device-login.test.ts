@@ -151,9 +151,21 @@ describe('CLI (child processes) with the device flow and the file token store', 
     assert.match(result.stderr, PROMPT_LINK);
   });
 
-  test('a denied device login: exit 1, one line with access_denied after the prompt, nothing cached', async () => {
-    const loggedOut = await run(['logout']);
-    assert.equal(loggedOut.code, 0);
+  test('deviceFlowConfig.refreshTime applies: a token inside that window is renewed with the refresh token, no login', async () => {
+    const old = readTokenFile(home.dir).entries[key]!;
+    const before = { device: env.deviceAuthorizations, refresh: tokenRequests('refresh_token') };
+    // Access tokens live 5 minutes here: with a 10-minute refresh time every cached token is due.
+    const result = await runCliProcess(['token'], { ...cliOptions(), env: { ...cliOptions().env, FLYTE_ADMIN_DEVICEFLOWCONFIG_REFRESHTIME: '10m' } });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(tokenRequests('refresh_token'), before.refresh + 1);
+    assert.equal(env.deviceAuthorizations, before.device);
+    const renewed = readTokenFile(home.dir).entries[key]!;
+    assert.notEqual(renewed.accessToken, old.accessToken);
+    assert.equal(result.stdout, `${renewed.accessToken}\n`);
+  });
+
+  test('a denied login: exit 1, one line with access_denied after the prompt; the cached credentials stay and still work', async () => {
+    const cached = readTokenFile(home.dir).entries[key]!;
     const cli = startCli(['login'], cliOptions());
     try {
       const [, link] = await cli.waitForStderr(PROMPT_LINK);
@@ -164,9 +176,13 @@ describe('CLI (child processes) with the device flow and the file token store', 
       const errorLines = lines(result.stderr);
       assert.equal(errorLines.at(-1), 'flyte-grpc-auth: the login was denied on the device login page (access_denied)');
       assert.ok(errorLines.slice(0, -1).every((line) => !line.startsWith('flyte-grpc-auth:')), 'only the prompt before the error');
-      assert.equal(readTokenFile(home.dir).entries[key], undefined);
     } finally {
       cli.kill();
     }
+    assert.deepEqual(readTokenFile(home.dir).entries[key], cached);
+    const before = env.deviceAuthorizations;
+    const token = await run(['token']);
+    assert.equal(token.stdout, `${cached.accessToken}\n`);
+    assert.equal(env.deviceAuthorizations, before);
   });
 });
