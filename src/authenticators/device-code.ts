@@ -23,7 +23,10 @@ export interface DeviceCodeAuthenticatorOptions extends InteractiveAuthenticator
   onPrompt?: ((prompt: DeviceCodePrompt) => void | Promise<void>) | undefined;
   /** Gives up polling after this many ms. Default: when the device code expires (`expires_in`). */
   timeoutMs?: number | undefined;
-  /** Polling interval when the server sends none, in ms. Default 5000 (RFC 8628 §3.5). */
+  /**
+   * How long to wait between polls when the identity provider sends no `interval`, in ms (flytectl
+   * `deviceFlowConfig.pollInterval`). Default 5000 (RFC 8628). The server's `interval` always wins.
+   */
   pollIntervalMs?: number | undefined;
 }
 
@@ -35,12 +38,17 @@ function describeSeconds(seconds: number): string {
   return seconds >= 120 ? `${Math.round(seconds / 60)} minutes` : `${seconds} seconds`;
 }
 
-/** The default `onPrompt`: the code and where to enter it, on stderr (stdout stays clean for command output). */
-export function printDeviceCodePrompt(prompt: DeviceCodePrompt): void {
+/** The text of the device-code prompt: where to go, the code, the link with the code filled in, when it expires. */
+export function formatDeviceCodePrompt(prompt: DeviceCodePrompt): string {
   let text = `To log in, open ${prompt.verificationUri} in a browser and enter the code: ${prompt.userCode}\n`;
   if (prompt.verificationUriComplete) text += `Or open this link, which has the code filled in: ${prompt.verificationUriComplete}\n`;
   text += `The code expires in ${describeSeconds(prompt.expiresIn)}.\n`;
-  process.stderr.write(text);
+  return text;
+}
+
+/** The default `onPrompt`: the code and where to enter it, on stderr (stdout stays clean for command output). */
+export function printDeviceCodePrompt(prompt: DeviceCodePrompt): void {
+  process.stderr.write(formatDeviceCodePrompt(prompt));
 }
 
 /**
@@ -83,7 +91,7 @@ export class DeviceCodeAuthenticator extends InteractiveAuthenticator {
       onTimeout: () => (expiresFirst ? expiredError(config.tokenEndpoint) : timeoutError(timeoutMs ?? 0, config.tokenEndpoint)),
     });
     try {
-      const fallbackInterval = (this.#options.pollIntervalMs ?? DEFAULT_INTERVAL_SECONDS * 1000) / 1000;
+      const fallbackInterval = this.#options.pollIntervalMs && this.#options.pollIntervalMs > 0 ? this.#options.pollIntervalMs / 1000 : DEFAULT_INTERVAL_SECONDS;
       const polled = { ...device, interval: device.interval && device.interval > 0 ? device.interval : fallbackInterval };
       return await deadline.race(oidc.pollDeviceAuthorizationGrant(configuration, polled, undefined, { signal: deadline.signal }));
     } catch (error) {

@@ -70,6 +70,7 @@ export abstract class InteractiveAuthenticator extends Authenticator {
   #rejectedHeader: string | undefined;
   #refusedRefreshToken: string | undefined;
   #warnedAboutStore = false;
+  #forceLogin = false;
 
   protected constructor(options: InteractiveAuthenticatorOptions, flow: string) {
     super({ endpoint: options.endpoint, headerKey: options.headerKey, refreshWindowMs: options.refreshWindowMs });
@@ -101,6 +102,31 @@ export abstract class InteractiveAuthenticator extends Authenticator {
     return super.refreshAfterRejection(rejected);
   }
 
+  /**
+   * Runs the interactive login now (browser or device code), even when cached credentials or a refresh token exist,
+   * and caches the result: what a CLI `login` runs. The cached credentials are replaced only when the login succeeds.
+   */
+  async forceLogin(): Promise<Credentials> {
+    this.#forceLogin = true;
+    try {
+      let credentials = await this.refreshCredentials();
+      // The flag survives when a renewal already in flight was joined (it may have used the refresh token): log in now.
+      if (this.#forceLogin) credentials = await this.refreshCredentials();
+      return credentials;
+    } finally {
+      this.#forceLogin = false;
+    }
+  }
+
+  /**
+   * The token store key of these credentials: endpoint + client id + flow. Without a local client id, the config
+   * store's is used (which may ask the server).
+   */
+  async credentialsKey(): Promise<string> {
+    const config = this.#options.clientId ? undefined : await this.#clientConfig();
+    return this.#cacheKey(this.#options.clientId || config?.clientId);
+  }
+
   /** Deletes the cached credentials of this endpoint + client id + flow and forgets the current ones. */
   async logout(): Promise<void> {
     const config = this.#options.clientId ? undefined : await this.#clientConfig();
@@ -118,6 +144,8 @@ export abstract class InteractiveAuthenticator extends Authenticator {
 
   protected override async obtainCredentials(previous: Credentials | undefined): Promise<Credentials> {
     const loginAllowed = this.#loginAllowed(previous);
+    const forced = this.#forceLogin;
+    this.#forceLogin = false;
     const config = await this.#clientConfig();
     const clientId = this.#options.clientId || config.clientId;
     if (!clientId) {
@@ -133,7 +161,7 @@ export abstract class InteractiveAuthenticator extends Authenticator {
       parameters: grantParameters(this.#options.scopes?.length ? this.#options.scopes : config.scopes, this.#options.audience || config.audience),
       signal: this.#options.signal,
     };
-    const run = (): Promise<Credentials> => this.#obtain(context, key, previous, loginAllowed);
+    const run = (): Promise<Credentials> => (forced ? this.#login(context, key) : this.#obtain(context, key, previous, loginAllowed));
     try {
       // Inside the lock another process may have refreshed already: #obtain re-reads the store first.
       return typeof this.#store.withLock === 'function' ? await this.#store.withLock(key, run) : await run();
@@ -178,6 +206,10 @@ export abstract class InteractiveAuthenticator extends Authenticator {
         { code: refusal ? 'ERR_OAUTH_RESPONSE' : 'ERR_LOGIN', endpoint: context.config.tokenEndpoint, ...(refusal ? { oauthError: 'invalid_grant', cause: refusal } : {}) },
       );
     }
+    return this.#login(context, key);
+  }
+
+  async #login(context: LoginContext, key: string): Promise<Credentials> {
     const response = await this.login(context);
     const credentials = this.#toCredentials(response, undefined);
     await this.#write(key, credentials);

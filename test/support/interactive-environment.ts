@@ -56,7 +56,7 @@ export const FLYTE_SCOPES = ['openid', 'offline'] as const;
  * Makes the test provider behave like the identity providers Flyte users have for these scopes: `offline` (and
  * `all`) are known, granted without a consent page, and `offline` brings a refresh token.
  */
-function flyteScopes(configuration: Configuration): void {
+export function flyteScopes(configuration: Configuration): void {
   configuration.scopes = [...(configuration.scopes ?? []), 'offline', 'all'];
   configuration.issueRefreshToken = async (_ctx, client, code) =>
     client.grantTypeAllowed('refresh_token') && (code.scopes.has('offline') || code.scopes.has('offline_access'));

@@ -1,0 +1,30 @@
+/** The command line was wrong (unknown command or option, missing value): exit code 2, and the usage is shown. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** A failure the CLI explains in its own words (exit code 1); the message is shown as is. */
+export class CliError extends Error {
+  override name = 'CliError';
+}
+
+import { AuthenticationError } from '../errors.js';
+
+const REDACTED = '<redacted>';
+// Shorter strings would redact ordinary words (`a`, `on`) out of the message; real secrets and tokens are longer.
+const MIN_SECRET_LENGTH = 4;
+
+/**
+ * One line for stderr: the error's message (never its stack or its causes, which may quote a server's answer at
+ * length) with the OAuth error code when the message lacks it, whitespace collapsed, and every known secret replaced by `<redacted>` as a last line of defence.
+ */
+export function errorLine(error: unknown, secrets: readonly (string | undefined)[] = []): string {
+  let message = error instanceof Error ? error.message : String(error);
+  // The OAuth error is what people search for (`invalid_client`, `access_denied`): always on the line.
+  if (error instanceof AuthenticationError && error.oauthError && !message.includes(error.oauthError)) message += ` (${error.oauthError})`;
+  for (const secret of secrets) {
+    if (secret && secret.length >= MIN_SECRET_LENGTH) message = message.split(secret).join(REDACTED);
+  }
+  message = message.replace(/\s+/g, ' ').trim();
+  return message || (error instanceof Error ? error.name : 'unknown error');
+}
