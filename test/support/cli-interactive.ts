@@ -1,8 +1,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createFlyteServices, type FlyteServices } from './flyte-services.js';
-import { startGrpcServer, type TestGrpcServer } from './grpc-server.js';
-import { API_AUDIENCE, PUBLIC_CLIENT, startIdentityProvider, type TestIdentityProvider } from './identity-provider.js';
+import { startFlyteServer } from './flyte-server.js';
+import type { FlyteServices } from './flyte-services.js';
+import type { TestGrpcServer } from './grpc-server.js';
+import { PUBLIC_CLIENT, type TestIdentityProvider } from './identity-provider.js';
 import { FLYTE_SCOPES, flyteScopes, freePort } from './interactive-environment.js';
 
 /**
@@ -20,29 +21,20 @@ export interface InteractiveFlyte {
   readonly deviceAuthorizations: number;
   /** Authorization codes the identity provider issued (one per completed browser login). */
   readonly authorizationCodes: number;
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 export async function startInteractiveFlyte(): Promise<InteractiveFlyte> {
-  const idp = await startIdentityProvider({ configure: flyteScopes });
+  const redirectUri = `http://127.0.0.1:${await freePort()}/callback`;
+  const { idp, services: flyte, server, close } = await startFlyteServer({
+    idp: { configure: flyteScopes },
+    publicClientConfig: { clientId: PUBLIC_CLIENT.clientId, scopes: [...FLYTE_SCOPES], redirectUri },
+  });
   // Models are saved again when they change (approval, consumption): distinct ids count the grants.
   const deviceCodes = new Set<string>();
   const authorizationCodes = new Set<string>();
   idp.provider.on('device_code.saved', (code: { jti: string }) => deviceCodes.add(code.jti));
   idp.provider.on('authorization_code.saved', (code: { jti: string }) => authorizationCodes.add(code.jti));
-  const redirectUri = `http://127.0.0.1:${await freePort()}/callback`;
-  const flyte = createFlyteServices({
-    idp,
-    audience: API_AUDIENCE,
-    publicClientConfig: { clientId: PUBLIC_CLIENT.clientId, scopes: [...FLYTE_SCOPES], redirectUri },
-  });
-  const server = await startGrpcServer({
-    issuer: idp.issuer,
-    jwksUri: idp.jwksUri,
-    audience: API_AUDIENCE,
-    headerKey: 'flyte-authorization',
-    addServices: (grpcServer) => flyte.register(grpcServer),
-  });
   return {
     idp,
     flyte,
@@ -54,10 +46,7 @@ export async function startInteractiveFlyte(): Promise<InteractiveFlyte> {
     get authorizationCodes() {
       return authorizationCodes.size;
     },
-    async close() {
-      await server.close();
-      await idp.close();
-    },
+    close,
   };
 }
 

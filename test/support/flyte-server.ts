@@ -1,7 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { createFlyteServices, type FlyteServices, type FlyteServicesOptions } from './flyte-services.js';
 import { startGrpcServer, type TestGrpcServer } from './grpc-server.js';
-import { API_AUDIENCE, startIdentityProvider, type TestIdentityProvider } from './identity-provider.js';
+import { API_AUDIENCE, startIdentityProvider, type IdentityProviderOptions, type TestIdentityProvider } from './identity-provider.js';
 
 /** A Flyte stand-in: the identity provider, and one gRPC server with Echo, AuthMetadataService and IdentityService. */
 export interface TestFlyte {
@@ -15,13 +15,15 @@ export interface TestFlyte {
 export interface FlyteServerOptions {
   /** What `GetPublicClientConfig` answers. Default: scopes `api:read`, key `flyte-authorization`. */
   publicClientConfig?: FlyteServicesOptions['publicClientConfig'];
+  /** How the identity provider is set up (token lifetimes, extra oidc-provider configuration). */
+  idp?: IdentityProviderOptions;
   /** TLS for the gRPC server (`serverCredentials(pki)`); the identity provider stays plain HTTP. */
   credentials?: grpc.ServerCredentials;
 }
 
 /** Starts a Flyte stand-in on 127.0.0.1: tokens travel under `flyte-authorization`, as with flyteadmin. */
 export async function startFlyteServer(options: FlyteServerOptions = {}): Promise<TestFlyte> {
-  const idp = await startIdentityProvider();
+  const idp = await startIdentityProvider(options.idp);
   const services = createFlyteServices({ idp, audience: API_AUDIENCE, publicClientConfig: { scopes: ['api:read'], ...options.publicClientConfig } });
   const server = await startGrpcServer({
     issuer: idp.issuer,
