@@ -37,7 +37,7 @@ console.log(`3. near expiry      -> refreshed before use: ${refreshed}; rejected
 server.rejectNext(1);
 const retried = await unary(client, { text: 'after a revocation' });
 const [rejected, accepted] = server.calls.slice(-2).map((call) => call.outcome);
-console.log(`4. server rejects   -> ${rejected}, then ${accepted}: one refresh, one retry, reply ${retried.text} (${counts()})`);
+console.log(`4. server rejects   -> attempt 1 UNAUTHENTICATED (${rejected}), one refresh, attempt 2 ${accepted}: ${retried.text} (${counts()})`);
 
 client.close();
 await server.close();
