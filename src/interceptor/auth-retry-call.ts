@@ -208,7 +208,7 @@ export class AuthRetryCall implements DownstreamCall {
   /** @internal */
   onStatus(child: DownstreamCall, received: StatusObject): void {
     if (child !== this.#child) return;
-    if (this.#canRetry && this.#settings.isAuthRejection(received)) {
+    if (this.#canRetry && this.#isAuthRejection(received)) {
       this.#retried = true;
       this.#child = null;
       this.#heldMetadata = null;
@@ -221,6 +221,15 @@ export class AuthRetryCall implements DownstreamCall {
       return;
     }
     this.#finish(received);
+  }
+
+  // A throwing predicate (the caller's code) must not crash the listener: the status then reaches the app as is.
+  #isAuthRejection(received: StatusObject): boolean {
+    try {
+      return this.#settings.isAuthRejection(received);
+    } catch {
+      return false;
+    }
   }
 
   /** The call can no longer be replayed: release what was held for a retry. */

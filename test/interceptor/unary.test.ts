@@ -2,7 +2,8 @@ import * as grpc from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { observeUnary } from '../support/calls.js';
-import { unary } from '../support/echo-service.js';
+import { createAuthInterceptor } from '../../src/index.js';
+import { EchoClient, unary } from '../support/echo-service.js';
 import { sharedEnvironment, startEnvironment } from '../support/environment.js';
 
 describe('unary calls', () => {
@@ -71,6 +72,24 @@ describe('unary calls', () => {
       assert.equal(shared().idp.tokenRequestCount, 0);
     });
   }
+
+  test('a throwing isAuthRejection predicate does not crash: the status reaches the caller, no retry', async () => {
+    const env = shared();
+    const interceptor = createAuthInterceptor(env.authenticator, {
+      isAuthRejection: () => {
+        throw new Error('bug in the predicate');
+      },
+    });
+    const client = new EchoClient(env.server.address, grpc.credentials.createInsecure(), { interceptors: [interceptor] });
+    try {
+      env.server.rejectNext(1);
+      const observed = await observeUnary(client, { text: 'x' });
+      assert.equal(observed.error?.code, grpc.status.UNAUTHENTICATED);
+      assert.equal(env.server.calls.length, 1);
+    } finally {
+      client.close();
+    }
+  });
 
   test('a JWT the server finds expired is rejected, refreshed and retried once', async () => {
     const skewed = await startEnvironment({ idp: { accessTokenTtlSeconds: 300 } });
