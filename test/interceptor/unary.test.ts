@@ -73,7 +73,7 @@ describe('unary calls', () => {
     });
   }
 
-  test('a throwing isAuthRejection predicate does not crash: the status reaches the caller, no retry', async () => {
+  test('a throwing isAuthRejection predicate does not crash: the status reaches the caller, no retry', { timeout: 10_000 }, async () => {
     const env = shared();
     const interceptor = createAuthInterceptor(env.authenticator, {
       isAuthRejection: () => {
