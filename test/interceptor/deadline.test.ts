@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { observeUnary } from '../support/calls.js';
-import { type EchoReply, type EchoRequest } from '../support/echo-service.js';
+import { bidi, clientStream, serverStream, type EchoClientInstance, type EchoReply, type EchoRequest } from '../support/echo-service.js';
 import { startEnvironment } from '../support/environment.js';
 
 type BidiMethod = (metadata: grpc.Metadata, options?: grpc.CallOptions) => grpc.ClientDuplexStream<EchoRequest, EchoReply>;
@@ -25,6 +25,28 @@ describe('deadlines and cancellation while a token is fetched', () => {
     }
   });
 
+  for (const [kind, call] of [
+    ['server-streaming', (client, options) => serverStream(client, { text: 's' }, options)],
+    ['client-streaming', (client, options) => clientStream(client, [{ text: 'a' }, { text: 'b' }], options)],
+    ['bidi-streaming', (client, options) => bidi(client, [{ text: 'a' }], options)],
+  ] as const satisfies ReadonlyArray<readonly [string, (client: EchoClientInstance, options: grpc.CallOptions) => Promise<unknown>]>) {
+    test(`${kind}: the deadline ends the call while the token endpoint hangs`, async () => {
+      const env = await startEnvironment();
+      try {
+        env.idp.failTokenRequests({ kind: 'hang' }, 10);
+        const started = Date.now();
+        await assert.rejects(call(env.newClient(), { deadline: Date.now() + 200 }), {
+          code: grpc.status.DEADLINE_EXCEEDED,
+          details: 'Deadline exceeded while obtaining access token',
+        });
+        assert.ok(Date.now() - started < 2_000);
+        assert.equal(env.server.calls.length, 0);
+      } finally {
+        await env.close();
+      }
+    });
+  }
+
   test('cancel() while waiting for the token ends the stream with CANCELLED once', async () => {
     const env = await startEnvironment();
     try {
@@ -40,6 +62,25 @@ describe('deadlines and cancellation while a token is fetched', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
       assert.deepEqual(errors, [grpc.status.CANCELLED]);
       assert.deepEqual(statuses, [grpc.status.CANCELLED]);
+      assert.equal(env.server.calls.length, 0);
+    } finally {
+      await env.close();
+    }
+  });
+
+  test('unary: cancel() while waiting for the token ends the call with CANCELLED, no call reaches the server', async () => {
+    const env = await startEnvironment();
+    try {
+      env.idp.failTokenRequests({ kind: 'hang' }, 10);
+      const client = env.newClient();
+      const outcome = new Promise<grpc.ServiceError | null>((resolve) => {
+        const call = (client.Unary as (r: EchoRequest, cb: grpc.requestCallback<EchoReply>) => grpc.ClientUnaryCall)({ text: 'x' }, (error) =>
+          resolve(error),
+        );
+        setTimeout(() => call.cancel(), 50);
+      });
+      const error = await outcome;
+      assert.equal(error?.code, grpc.status.CANCELLED);
       assert.equal(env.server.calls.length, 0);
     } finally {
       await env.close();
