@@ -1,6 +1,6 @@
 import { DEFAULT_HEADER_KEY } from '../config/client-config.js';
 import type { Credentials } from '../tokens/credentials.js';
-import { defaultRefreshWindowMs } from '../tokens/expiry.js';
+import { defaultRefreshWindowMs, isExpired } from '../tokens/expiry.js';
 
 /** A gRPC metadata entry: `[headerKey, "Bearer <token>"]`. */
 export type AuthMetadata = readonly [key: string, value: string];
@@ -151,8 +151,7 @@ export abstract class Authenticator {
   }
 
   #isExpired(now = Date.now()): boolean {
-    const expiresAt = this.#credentials?.expiresAt;
-    return this.#credentials === undefined || (expiresAt !== undefined && now >= expiresAt);
+    return this.#credentials === undefined || isExpired(this.#credentials, now);
   }
 
   #refresh(): Promise<Credentials> {

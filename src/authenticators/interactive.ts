@@ -5,7 +5,7 @@ import { createOAuthConfiguration, grantParameters } from '../oauth/configuratio
 import { createOAuthFetch, type OAuthFetch, type OAuthHttpOptions } from '../oauth/http.js';
 import { withTokenRetry, type TokenRetryOptions } from '../oauth/retry.js';
 import type { Credentials } from '../tokens/credentials.js';
-import { computeExpiresAt } from '../tokens/expiry.js';
+import { computeExpiresAt, isExpired } from '../tokens/expiry.js';
 import { MemoryTokenStore, tokenStoreKey, type TokenStore } from '../tokens/token-store.js';
 import { Authenticator, type AuthMetadata } from './authenticator.js';
 
@@ -48,10 +48,6 @@ export interface LoginContext {
 type LockingTokenStore = TokenStore & {
   withLock?: <T>(key: string, fn: () => Promise<T>) => Promise<T>;
 };
-
-function isExpired(credentials: Credentials, now = Date.now()): boolean {
-  return credentials.expiresAt !== undefined && now >= credentials.expiresAt;
-}
 
 /**
  * Base of the flows where a person logs in (PKCE, device code). Lazy like flytekit: without cached credentials the

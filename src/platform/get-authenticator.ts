@@ -47,6 +47,14 @@ export function getAuthenticator(cfg: PlatformConfig, cfgStore: ClientConfigStor
     audience: cfg.useAudienceFromAdmin ? undefined : cfg.audience,
     headerKey: cfg.authorizationHeader,
   };
+  // Only the login flows cache credentials: their store (keychain or file) is made only for them.
+  const interactive = () => ({
+    ...local,
+    ...http,
+    retry,
+    clientId: cfg.clientId,
+    tokenStore: options.tokenStore ?? createTokenStore({ disableKeyring: cfg.disableKeyring }),
+  });
   switch (authFlowOf(cfg.authMode)) {
     case 'clientSecret':
       return new ClientCredentialsAuthenticator({
@@ -71,11 +79,7 @@ export function getAuthenticator(cfg: PlatformConfig, cfgStore: ClientConfigStor
       return new CommandAuthenticator({ command: cfg.command, endpoint: cfg.endpoint, headerKey: cfg.authorizationHeader, cfgStore });
     case 'deviceFlow':
       return new DeviceCodeAuthenticator({
-        ...local,
-        ...http,
-        retry,
-        clientId: cfg.clientId,
-        tokenStore: options.tokenStore ?? createTokenStore({ disableKeyring: cfg.disableKeyring }),
+        ...interactive(),
         onPrompt: options.onPrompt,
         timeoutMs: cfg.deviceFlowConfig.timeoutMs,
         pollIntervalMs: cfg.deviceFlowConfig.pollIntervalMs,
@@ -83,11 +87,7 @@ export function getAuthenticator(cfg: PlatformConfig, cfgStore: ClientConfigStor
       });
     case 'pkce':
       return new PKCEAuthenticator({
-        ...local,
-        ...http,
-        retry,
-        clientId: cfg.clientId,
-        tokenStore: options.tokenStore ?? createTokenStore({ disableKeyring: cfg.disableKeyring }),
+        ...interactive(),
         openBrowser: options.openBrowser,
         timeoutMs: cfg.pkceConfig.timeoutMs,
         refreshWindowMs: cfg.pkceConfig.refreshTimeMs,

@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import type { Credentials } from './credentials.js';
 
 /** Reads a JWT's `exp` claim without verifying it: only the server can judge the token, we only schedule refreshes. */
 export function jwtExpiresAt(token: string): number | undefined {
@@ -32,4 +33,9 @@ export function computeExpiresAt(accessToken: string, expiresInSeconds: number |
 /** Default refresh window: the smaller of 60 s and 10% of the token's lifetime. */
 export function defaultRefreshWindowMs(lifetimeMs: number): number {
   return Math.min(60_000, Math.max(0, lifetimeMs) * 0.1);
+}
+
+/** Whether the access token is past its known expiry (a token without one never expires client-side). */
+export function isExpired(credentials: Pick<Credentials, 'expiresAt'>, now = Date.now()): boolean {
+  return credentials.expiresAt !== undefined && now >= credentials.expiresAt;
 }

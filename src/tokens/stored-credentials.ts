@@ -1,4 +1,5 @@
 import type { Credentials } from './credentials.js';
+import { isExpired } from './expiry.js';
 
 function optionalString(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
@@ -37,5 +38,5 @@ export function toStoredCredentials(credentials: Credentials): Credentials {
  * produce a rejected call, so such entries are dropped on read.
  */
 export function isUsable(credentials: Credentials, now = Date.now()): boolean {
-  return credentials.refreshToken !== undefined || credentials.expiresAt === undefined || credentials.expiresAt > now;
+  return credentials.refreshToken !== undefined || !isExpired(credentials, now);
 }

@@ -3,26 +3,33 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { observeUnary } from '../support/calls.js';
 import { bidi, clientStream, serverStream, type EchoClientInstance, type EchoReply, type EchoRequest } from '../support/echo-service.js';
-import { startEnvironment } from '../support/environment.js';
+import { startEnvironment, type TestEnvironment } from '../support/environment.js';
 
 type BidiMethod = (metadata: grpc.Metadata, options?: grpc.CallOptions) => grpc.ClientDuplexStream<EchoRequest, EchoReply>;
 
+/** Runs `run` against an environment whose token endpoint never answers, and closes it. */
+async function withHangingTokenEndpoint(run: (env: TestEnvironment) => Promise<void>): Promise<void> {
+  const env = await startEnvironment();
+  try {
+    env.idp.failTokenRequests({ kind: 'hang' }, 10);
+    await run(env);
+  } finally {
+    await env.close();
+  }
+}
+
 describe('deadlines and cancellation while a token is fetched', () => {
   test('a 200 ms deadline against a hanging token endpoint ends with DEADLINE_EXCEEDED, no call reaches the server', async () => {
-    const env = await startEnvironment();
-    try {
-      env.idp.failTokenRequests({ kind: 'hang' }, 10);
-      const started = Date.now();
-      const observed = await observeUnary(env.newClient(), { text: 'late' }, new grpc.Metadata(), { deadline: Date.now() + 200 });
-      const elapsed = Date.now() - started;
-      assert.equal(observed.error?.code, grpc.status.DEADLINE_EXCEEDED);
-      assert.equal(observed.error?.details, 'Deadline exceeded while obtaining access token');
-      assert.ok(elapsed < 2_000, `ended after ${elapsed} ms`);
-      assert.equal(env.server.calls.length, 0);
-      assert.equal(env.idp.tokenRequestCount, 1);
-    } finally {
-      await env.close();
-    }
+    await withHangingTokenEndpoint(async (env) => {
+    const started = Date.now();
+    const observed = await observeUnary(env.newClient(), { text: 'late' }, new grpc.Metadata(), { deadline: Date.now() + 200 });
+    const elapsed = Date.now() - started;
+    assert.equal(observed.error?.code, grpc.status.DEADLINE_EXCEEDED);
+    assert.equal(observed.error?.details, 'Deadline exceeded while obtaining access token');
+    assert.ok(elapsed < 2_000, `ended after ${elapsed} ms`);
+    assert.equal(env.server.calls.length, 0);
+    assert.equal(env.idp.tokenRequestCount, 1);
+    });
   });
 
   for (const [kind, call] of [
@@ -31,60 +38,48 @@ describe('deadlines and cancellation while a token is fetched', () => {
     ['bidi-streaming', (client, options) => bidi(client, [{ text: 'a' }], options)],
   ] as const satisfies ReadonlyArray<readonly [string, (client: EchoClientInstance, options: grpc.CallOptions) => Promise<unknown>]>) {
     test(`${kind}: the deadline ends the call while the token endpoint hangs`, async () => {
-      const env = await startEnvironment();
-      try {
-        env.idp.failTokenRequests({ kind: 'hang' }, 10);
-        const started = Date.now();
-        await assert.rejects(call(env.newClient(), { deadline: Date.now() + 200 }), {
-          code: grpc.status.DEADLINE_EXCEEDED,
-          details: 'Deadline exceeded while obtaining access token',
-        });
-        assert.ok(Date.now() - started < 2_000);
-        assert.equal(env.server.calls.length, 0);
-      } finally {
-        await env.close();
-      }
+      await withHangingTokenEndpoint(async (env) => {
+      const started = Date.now();
+      await assert.rejects(call(env.newClient(), { deadline: Date.now() + 200 }), {
+        code: grpc.status.DEADLINE_EXCEEDED,
+        details: 'Deadline exceeded while obtaining access token',
+      });
+      assert.ok(Date.now() - started < 2_000);
+      assert.equal(env.server.calls.length, 0);
+      });
     });
   }
 
   test('cancel() while waiting for the token ends the stream with CANCELLED once', async () => {
-    const env = await startEnvironment();
-    try {
-      env.idp.failTokenRequests({ kind: 'hang' }, 10);
-      const call = (env.newClient().Bidi as BidiMethod)(new grpc.Metadata());
-      const errors: number[] = [];
-      const statuses: number[] = [];
-      call.on('error', (error: grpc.ServiceError) => errors.push(error.code));
-      call.on('status', (status: grpc.StatusObject) => statuses.push(status.code));
-      call.write({ text: 'queued' });
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      call.cancel();
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      assert.deepEqual(errors, [grpc.status.CANCELLED]);
-      assert.deepEqual(statuses, [grpc.status.CANCELLED]);
-      assert.equal(env.server.calls.length, 0);
-    } finally {
-      await env.close();
-    }
+    await withHangingTokenEndpoint(async (env) => {
+    const call = (env.newClient().Bidi as BidiMethod)(new grpc.Metadata());
+    const errors: number[] = [];
+    const statuses: number[] = [];
+    call.on('error', (error: grpc.ServiceError) => errors.push(error.code));
+    call.on('status', (status: grpc.StatusObject) => statuses.push(status.code));
+    call.write({ text: 'queued' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    call.cancel();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(errors, [grpc.status.CANCELLED]);
+    assert.deepEqual(statuses, [grpc.status.CANCELLED]);
+    assert.equal(env.server.calls.length, 0);
+    });
   });
 
   test('unary: cancel() while waiting for the token ends the call with CANCELLED, no call reaches the server', async () => {
-    const env = await startEnvironment();
-    try {
-      env.idp.failTokenRequests({ kind: 'hang' }, 10);
-      const client = env.newClient();
-      const outcome = new Promise<grpc.ServiceError | null>((resolve) => {
-        const call = (client.Unary as (r: EchoRequest, cb: grpc.requestCallback<EchoReply>) => grpc.ClientUnaryCall)({ text: 'x' }, (error) =>
-          resolve(error),
-        );
-        setTimeout(() => call.cancel(), 50);
-      });
-      const error = await outcome;
-      assert.equal(error?.code, grpc.status.CANCELLED);
-      assert.equal(env.server.calls.length, 0);
-    } finally {
-      await env.close();
-    }
+    await withHangingTokenEndpoint(async (env) => {
+    const client = env.newClient();
+    const outcome = new Promise<grpc.ServiceError | null>((resolve) => {
+      const call = (client.Unary as (r: EchoRequest, cb: grpc.requestCallback<EchoReply>) => grpc.ClientUnaryCall)({ text: 'x' }, (error) =>
+        resolve(error),
+      );
+      setTimeout(() => call.cancel(), 50);
+    });
+    const error = await outcome;
+    assert.equal(error?.code, grpc.status.CANCELLED);
+    assert.equal(env.server.calls.length, 0);
+    });
   });
 
   test('the deadline also bounds the refresh before the retry', async () => {

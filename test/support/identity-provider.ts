@@ -39,6 +39,20 @@ export interface TestIdentityProvider {
   close(): Promise<void>;
 }
 
+/** Consent without a consent page: every logged-in user grants `oidcScopes` and the API's scopes. */
+export function autoConsent(oidcScopes: string): NonNullable<Configuration['loadExistingGrant']> {
+  return async (ctx) => {
+    const accountId = ctx.oidc.session?.accountId;
+    const client = ctx.oidc.client;
+    if (!accountId || !client) return undefined;
+    const grant = new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId });
+    grant.addOIDCScope(oidcScopes);
+    grant.addResourceScope(API_AUDIENCE, 'api:read api:write');
+    await grant.save();
+    return grant;
+  };
+}
+
 export interface IdentityProviderOptions {
   accessTokenTtlSeconds?: number;
   /** Serve HTTPS with this key and certificate (see `tls.ts`) instead of plain HTTP. */
@@ -176,16 +190,7 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
     rotateRefreshToken: true,
     issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
     findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
-    loadExistingGrant: async (ctx) => {
-      const accountId = ctx.oidc.session?.accountId;
-      const client = ctx.oidc.client;
-      if (!accountId || !client) return undefined;
-      const grant = new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId });
-      grant.addOIDCScope('openid offline_access');
-      grant.addResourceScope(API_AUDIENCE, 'api:read api:write');
-      await grant.save();
-      return grant;
-    },
+    loadExistingGrant: autoConsent('openid offline_access'),
   };
   options.configure?.(configuration);
   const provider = new Provider(issuer, configuration);

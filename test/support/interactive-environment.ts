@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { createAuthInterceptor, type Authenticator, type ClientConfig, type ClientConfigStore } from '../../src/index.js';
 import { EchoClient, type EchoClientInstance } from './echo-service.js';
 import { startGrpcServer, type TestGrpcServer } from './grpc-server.js';
-import { API_AUDIENCE, PUBLIC_CLIENT, startIdentityProvider, type IdentityProviderOptions, type TestIdentityProvider } from './identity-provider.js';
+import { API_AUDIENCE, autoConsent, PUBLIC_CLIENT, startIdentityProvider, type IdentityProviderOptions, type TestIdentityProvider } from './identity-provider.js';
 
 /** A port that was free a moment ago (the OS picks it), for callback servers. */
 export async function freePort(): Promise<number> {
@@ -60,16 +60,7 @@ export function flyteScopes(configuration: Configuration): void {
   configuration.scopes = [...(configuration.scopes ?? []), 'offline', 'all'];
   configuration.issueRefreshToken = async (_ctx, client, code) =>
     client.grantTypeAllowed('refresh_token') && (code.scopes.has('offline') || code.scopes.has('offline_access'));
-  configuration.loadExistingGrant = async (ctx) => {
-    const accountId = ctx.oidc.session?.accountId;
-    const client = ctx.oidc.client;
-    if (!accountId || !client) return undefined;
-    const grant = new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId });
-    grant.addOIDCScope('openid offline_access offline all');
-    grant.addResourceScope(API_AUDIENCE, 'api:read api:write');
-    await grant.save();
-    return grant;
-  };
+  configuration.loadExistingGrant = autoConsent('openid offline_access offline all');
 }
 
 export interface InteractiveEnvironment {
