@@ -5,8 +5,8 @@ export { AccessTokenNotFoundError, AuthenticationError, AuthenticationPendingErr
 export type { AuthenticationErrorCode, AuthenticationErrorOptions } from './errors.js';
 
 // --- client config and credentials ---
-export { StaticClientConfigStore } from './config/client-config.js';
-export type { ClientConfig, ClientConfigStore } from './config/client-config.js';
+export { StaticClientConfigStore } from './flyte/client-config.js';
+export type { ClientConfig, ClientConfigStore } from './flyte/client-config.js';
 export type { Credentials } from './tokens/credentials.js';
 
 // --- authenticators ---
@@ -18,46 +18,42 @@ export type { OAuthFetch, OAuthHttpOptions } from './oauth/http.js';
 export type { TokenRetryOptions } from './oauth/retry.js';
 
 // --- interceptor ---
-export { createAuthInterceptor } from './interceptor/auth-interceptor.js';
-export type { AuthInterceptorOptions } from './interceptor/auth-interceptor.js';
+export { createAuthInterceptor } from './grpc-js/auth-interceptor.js';
+export type { AuthInterceptorOptions } from './grpc-js/auth-interceptor.js';
 
 // --- token stores ---
 export { MemoryTokenStore, tokenStoreKey } from './tokens/token-store.js';
 export type { TokenStore } from './tokens/token-store.js';
 
 // --- Flyte platform: config files, AUTH_MODE, remote client config (issue 3, part 1) ---
-export { AuthType, parseAuthType } from './platform/auth-type.js';
-export type { DeviceFlowConfig, PkceConfig, PlatformConfig } from './platform/platform-config.js';
-export { loadPlatformConfig } from './platform/load-platform-config.js';
-export type { LoadPlatformConfigOptions } from './platform/load-platform-config.js';
-export { redactPlatformConfig } from './platform/redact.js';
-export { RemoteClientConfigStore, createRemoteClientConfigStore, DEFAULT_REMOTE_CONFIG_TIMEOUT_MS } from './platform/remote-client-config-store.js';
+export { AuthType, parseAuthType } from './flyte/auth-type.js';
+export type { DeviceFlowConfig, PkceConfig, PlatformConfig } from './flyte/platform-config.js';
+export { loadPlatformConfig } from './flyte/load-platform-config.js';
+export type { LoadPlatformConfigOptions } from './flyte/load-platform-config.js';
+export { redactPlatformConfig } from './flyte/redact.js';
+export { RemoteClientConfigStore, createRemoteClientConfigStore, DEFAULT_REMOTE_CONFIG_TIMEOUT_MS } from './grpc-js/flyte/remote-client-config-store.js';
 export type {
   RemoteClientConfigOverrides,
   RemoteClientConfigStoreFactoryOptions,
   RemoteClientConfigStoreOptions,
-} from './platform/remote-client-config-store.js';
-export { AUTH_METADATA_SERVICE, AUTH_METADATA_SERVICE_V2 } from './platform/flyte-protos.js';
+} from './grpc-js/flyte/remote-client-config-store.js';
+export { AUTH_METADATA_SERVICE, AUTH_METADATA_SERVICE_V2 } from './grpc-js/flyte/flyte-protos.js';
 
 // --- Flyte platform: command and proxy auth, TLS, channel options (issue 3, part 2) ---
 export { CommandAuthenticator, DEFAULT_COMMAND_TIMEOUT_MS } from './authenticators/command.js';
 export type { CommandAuthenticatorOptions } from './authenticators/command.js';
-export {
-  PROXY_AUTHORIZATION_HEADER,
-  createProxyAuthInterceptor,
-  createProxyAuthenticator,
-  isProxyRejection,
-  isServerAuthRejection,
-} from './platform/proxy-auth.js';
-export type { ProxyAuthenticatorOptions } from './platform/proxy-auth.js';
-export { createAuthInterceptors } from './platform/auth-interceptors.js';
-export type { AuthInterceptorsOptions } from './platform/auth-interceptors.js';
-export { createChannelCredentials, oauthHttpOptions } from './platform/channel-credentials.js';
-export type { OAuthHttpExtras, TransportSecurityConfig } from './platform/channel-credentials.js';
-export { getAuthenticator } from './platform/get-authenticator.js';
-export type { GetAuthenticatorOptions } from './platform/get-authenticator.js';
-export { authenticatedClientOptions, createClientConfigStore, createPlatformAuth } from './platform/platform-auth.js';
-export type { PlatformAuth, PlatformAuthOptions } from './platform/platform-auth.js';
+export { PROXY_AUTHORIZATION_HEADER, createProxyAuthenticator } from './flyte/proxy-authenticator.js';
+export type { ProxyAuthenticatorOptions } from './flyte/proxy-authenticator.js';
+export { createProxyAuthInterceptor, isProxyRejection, isServerAuthRejection } from './grpc-js/proxy-auth.js';
+export { createAuthInterceptors } from './grpc-js/auth-interceptors.js';
+export type { AuthInterceptorsOptions } from './grpc-js/auth-interceptors.js';
+export { createChannelCredentials } from './grpc-js/channel-credentials.js';
+export { oauthHttpOptions } from './flyte/transport-security.js';
+export type { OAuthHttpExtras, TransportSecurityConfig } from './flyte/transport-security.js';
+export { getAuthenticator } from './flyte/get-authenticator.js';
+export type { GetAuthenticatorOptions } from './flyte/get-authenticator.js';
+export { authenticatedClientOptions, createClientConfigStore, createPlatformAuth } from './grpc-js/platform-auth.js';
+export type { PlatformAuth, PlatformAuthOptions } from './grpc-js/platform-auth.js';
 
 // --- interactive flows: PKCE, device code, persistent token stores (issue 4) ---
 export { FileTokenStore } from './tokens/file-token-store.js';

@@ -1,4 +1,4 @@
-import { DEFAULT_HEADER_KEY } from '../config/client-config.js';
+import { DEFAULT_HEADER_KEY } from '../flyte/client-config.js';
 import type { Credentials } from '../tokens/credentials.js';
 import { defaultRefreshWindowMs, isExpired } from '../tokens/expiry.js';
 

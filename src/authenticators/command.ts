@@ -1,4 +1,4 @@
-import type { ClientConfigStore } from '../config/client-config.js';
+import type { ClientConfigStore } from '../flyte/client-config.js';
 import { AuthenticationError } from '../errors.js';
 import type { Credentials } from '../tokens/credentials.js';
 import { computeExpiresAt } from '../tokens/expiry.js';

@@ -1,5 +1,5 @@
 import * as oidc from 'openid-client';
-import type { ClientConfig, ClientConfigStore } from '../config/client-config.js';
+import type { ClientConfig, ClientConfigStore } from '../flyte/client-config.js';
 import { AccessTokenNotFoundError, AuthenticationError } from '../errors.js';
 import { createOAuthConfiguration, grantParameters } from '../oauth/configuration.js';
 import { createOAuthFetch, type OAuthFetch, type OAuthHttpOptions } from '../oauth/http.js';

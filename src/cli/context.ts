@@ -1,10 +1,10 @@
 import { browserFallbackMessage, openSystemBrowser, type OpenBrowser } from '../authenticators/browser.js';
 import { formatDeviceCodePrompt } from '../authenticators/device-code.js';
 import { InteractiveAuthenticator } from '../authenticators/interactive.js';
-import type { ClientConfigStore } from '../config/client-config.js';
-import { loadPlatformConfig } from '../platform/load-platform-config.js';
-import { createPlatformAuth, type PlatformAuth } from '../platform/platform-auth.js';
-import type { PlatformConfig } from '../platform/platform-config.js';
+import type { ClientConfigStore } from '../flyte/client-config.js';
+import { loadPlatformConfig } from '../flyte/load-platform-config.js';
+import { createPlatformAuth, type PlatformAuth } from '../grpc-js/platform-auth.js';
+import type { PlatformConfig } from '../flyte/platform-config.js';
 import { createTokenStore } from '../tokens/create-token-store.js';
 import { FileTokenStore } from '../tokens/file-token-store.js';
 import { KeyringTokenStore } from '../tokens/keyring-token-store.js';

@@ -1,5 +1,5 @@
 import * as oidc from 'openid-client';
-import type { ClientConfig } from '../config/client-config.js';
+import type { ClientConfig } from '../flyte/client-config.js';
 import type { OAuthFetch } from './http.js';
 
 /** Per-request timeout for OAuth HTTP requests, in seconds (openid-client's default is 30). */

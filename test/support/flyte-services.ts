@@ -8,8 +8,8 @@ import {
   type OAuth2MetadataResponse,
   type PublicClientAuthConfigResponse,
   type UserInfoResponse,
-} from '../../src/platform/flyte-protos.js';
-import { toProtoStruct } from '../../src/platform/protobuf-struct.js';
+} from '../../src/grpc-js/flyte/flyte-protos.js';
+import { toProtoStruct } from '../../src/grpc-js/flyte/protobuf-struct.js';
 import type { TestPki } from './tls.js';
 
 /** The identity provider endpoints the metadata answers are built from (a `TestIdentityProvider` fits). */

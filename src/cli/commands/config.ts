@@ -1,9 +1,9 @@
 import { stringify } from 'yaml';
 import { MemoryTokenStore } from '../../tokens/token-store.js';
-import { StaticClientConfigStore } from '../../config/client-config.js';
-import { getAuthenticator } from '../../platform/get-authenticator.js';
-import type { PlatformConfig } from '../../platform/platform-config.js';
-import { redactPlatformConfig } from '../../platform/redact.js';
+import { StaticClientConfigStore } from '../../flyte/client-config.js';
+import { getAuthenticator } from '../../flyte/get-authenticator.js';
+import type { PlatformConfig } from '../../flyte/platform-config.js';
+import { redactPlatformConfig } from '../../flyte/redact.js';
 import { loadCliConfig, type CommandContext } from '../context.js';
 import { errorLine } from '../errors.js';
 import { PROGRAM } from '../usage.js';

@@ -1,6 +1,6 @@
-import { StaticClientConfigStore } from '../../config/client-config.js';
-import { authFlowOf } from '../../platform/auth-type.js';
-import type { PlatformConfig } from '../../platform/platform-config.js';
+import { StaticClientConfigStore } from '../../flyte/client-config.js';
+import { authFlowOf } from '../../flyte/auth-type.js';
+import type { PlatformConfig } from '../../flyte/platform-config.js';
 import type { Credentials } from '../../tokens/credentials.js';
 import { createCliAuth, describeTokenStore, interactiveAuthenticator, loadCliConfig, type CliAuth, type CommandContext } from '../context.js';
 import { rememberTokens } from './token.js';

@@ -1,6 +1,6 @@
 import type { Authenticator } from '../../authenticators/authenticator.js';
-import { StaticClientConfigStore } from '../../config/client-config.js';
-import { authFlowOf } from '../../platform/auth-type.js';
+import { StaticClientConfigStore } from '../../flyte/client-config.js';
+import { authFlowOf } from '../../flyte/auth-type.js';
 import type { Credentials } from '../../tokens/credentials.js';
 import { createCliAuth, loadCliConfig, type CommandContext } from '../context.js';
 import { CliError } from '../errors.js';

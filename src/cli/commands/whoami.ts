@@ -1,9 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
-import { TOKEN_FAILURE_DETAILS_PREFIX } from '../../interceptor/status.js';
-import { authFlowOf } from '../../platform/auth-type.js';
-import { IDENTITY_SERVICE, identityServiceDefinition, type UserInfoResponse } from '../../platform/flyte-protos.js';
-import type { PlatformConfig } from '../../platform/platform-config.js';
-import { fromProtoStruct, type JsonValue } from '../../platform/protobuf-struct.js';
+import { TOKEN_FAILURE_DETAILS_PREFIX } from '../../grpc-js/status.js';
+import { authFlowOf } from '../../flyte/auth-type.js';
+import { IDENTITY_SERVICE, identityServiceDefinition, type UserInfoResponse } from '../../grpc-js/flyte/flyte-protos.js';
+import type { PlatformConfig } from '../../flyte/platform-config.js';
+import { fromProtoStruct, type JsonValue } from '../../grpc-js/flyte/protobuf-struct.js';
 import { createCliAuth, loadCliConfig, type CommandContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { PROGRAM, packageVersion } from '../usage.js';

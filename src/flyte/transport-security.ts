@@ -1,6 +1,5 @@
-import { credentials, type ChannelCredentials } from '@grpc/grpc-js';
 import type { Authenticator } from '../authenticators/authenticator.js';
-import { readCaBundle, type OAuthHttpOptions } from '../oauth/http.js';
+import type { OAuthHttpOptions } from '../oauth/http.js';
 
 /**
  * The transport settings shared by the gRPC channel and the OAuth HTTP requests; a structural subset of
@@ -15,21 +14,6 @@ export interface TransportSecurityConfig {
   caCertFilePath?: string | undefined;
   /** An HTTP(S) proxy for the OAuth requests (flytectl's `httpProxyURL`). */
   httpProxyUrl?: string | undefined;
-}
-
-/**
- * The channel credentials for a Flyte endpoint, with flytekit's precedence: `insecure` (plaintext), then
- * `insecureSkipVerify` (TLS, nothing verified), then `caCertFilePath` (TLS trusting that CA), else TLS with the
- * system roots. Authentication is not part of them: it is an interceptor, so it works over plaintext too.
- * @throws AuthenticationError (`ERR_CONFIG`) naming the CA file when it cannot be read or holds no certificate.
- */
-export function createChannelCredentials(cfg: TransportSecurityConfig): ChannelCredentials {
-  if (cfg.insecure) return credentials.createInsecure();
-  // grpc-js hands rejectUnauthorized to tls.connect and skips its own authorized check; Node then skips the host name
-  // check as well. flytekit instead trusts the leaf it downloads, which fails for intermediate CAs (flyte-sdk#915).
-  if (cfg.insecureSkipVerify) return credentials.createSsl(null, null, null, { rejectUnauthorized: false });
-  if (cfg.caCertFilePath) return credentials.createSsl(readCaBundle(cfg.caCertFilePath));
-  return credentials.createSsl();
 }
 
 /** What {@link oauthHttpOptions} adds beyond the transport settings. */

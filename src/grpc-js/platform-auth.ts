@@ -1,13 +1,14 @@
 import type { ChannelCredentials, ClientOptions, Interceptor } from '@grpc/grpc-js';
 import type { Authenticator } from '../authenticators/authenticator.js';
-import { StaticClientConfigStore, type ClientConfigStore } from '../config/client-config.js';
+import { StaticClientConfigStore, type ClientConfigStore } from '../flyte/client-config.js';
 import { createAuthInterceptors } from './auth-interceptors.js';
-import { authFlowOf } from './auth-type.js';
+import { authFlowOf } from '../flyte/auth-type.js';
 import { createChannelCredentials } from './channel-credentials.js';
-import { getAuthenticator, type GetAuthenticatorOptions } from './get-authenticator.js';
-import type { PlatformConfig } from './platform-config.js';
-import { createProxyAuthenticator, createProxyAuthInterceptor } from './proxy-auth.js';
-import { RemoteClientConfigStore } from './remote-client-config-store.js';
+import { getAuthenticator, type GetAuthenticatorOptions } from '../flyte/get-authenticator.js';
+import type { PlatformConfig } from '../flyte/platform-config.js';
+import { createProxyAuthenticator } from '../flyte/proxy-authenticator.js';
+import { createProxyAuthInterceptor } from './proxy-auth.js';
+import { RemoteClientConfigStore } from './flyte/remote-client-config-store.js';
 
 export interface PlatformAuthOptions extends Omit<GetAuthenticatorOptions, 'proxyAuthenticator'> {
   /** Where the OAuth settings come from. Default: the server's `AuthMetadataService`, local values winning. */

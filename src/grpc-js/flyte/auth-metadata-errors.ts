@@ -1,5 +1,5 @@
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { AuthenticationError } from '../errors.js';
+import { AuthenticationError } from '../../errors.js';
 
 /** What a failed `AuthMetadataService` call concerned, for the error message. */
 export interface AuthMetadataCallContext {

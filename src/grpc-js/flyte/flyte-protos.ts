@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 // `src/platform/` under tsx and `dist/platform/` after the build are both two levels below the package root, where
 // `protos/` ships (package.json `files`).
-const PROTO_ROOT = fileURLToPath(new URL('../../protos/', import.meta.url));
+const PROTO_ROOT = fileURLToPath(new URL('../../../protos/', import.meta.url));
 
 /** The Flyte 1 name of the anonymous service that publishes the OAuth client configuration. */
 export const AUTH_METADATA_SERVICE = 'flyteidl.service.AuthMetadataService';

@@ -1,35 +1,7 @@
 import { status, type Interceptor, type StatusObject } from '@grpc/grpc-js';
 import type { Authenticator } from '../authenticators/authenticator.js';
-import { CommandAuthenticator } from '../authenticators/command.js';
-import { createAuthInterceptor, type AuthInterceptorOptions } from '../interceptor/auth-interceptor.js';
-import { TOKEN_FAILURE_DETAILS_PREFIX } from '../interceptor/status.js';
-
-/** The header a proxy token travels in, on gRPC calls and OAuth HTTP requests alike. */
-export const PROXY_AUTHORIZATION_HEADER = 'proxy-authorization';
-
-export interface ProxyAuthenticatorOptions {
-  /** The proxy command and its arguments (flytekit's `proxy_command`), run without a shell; stdout is the token. */
-  command: readonly string[];
-  /** The command is stopped after this many milliseconds. Default 60000. */
-  timeoutMs?: number | undefined;
-  /** The endpoint behind the proxy (recorded in the credentials). Default `''`. */
-  endpoint?: string | undefined;
-}
-
-/**
- * flytekit's `get_proxy_authenticator`: a {@link CommandAuthenticator} whose token goes out as
- * `proxy-authorization: Bearer <token>`. Share one instance between the gRPC proxy interceptor and the OAuth
- * requests (`OAuthHttpOptions.proxyAuthenticator`) so that the command runs once for both.
- */
-export function createProxyAuthenticator(options: ProxyAuthenticatorOptions): CommandAuthenticator {
-  return new CommandAuthenticator({
-    command: options.command,
-    timeoutMs: options.timeoutMs,
-    endpoint: options.endpoint,
-    headerKey: PROXY_AUTHORIZATION_HEADER,
-    label: 'proxy command',
-  });
-}
+import { createAuthInterceptor, type AuthInterceptorOptions } from './auth-interceptor.js';
+import { TOKEN_FAILURE_DETAILS_PREFIX } from './status.js';
 
 // grpc-js turns an HTTP answer without grpc-status into a status with exactly these details
 // (`mapHttpStatusCode` in subchannel-call.ts): 407 → UNKNOWN, 401 → UNAUTHENTICATED. A gRPC server answers HTTP 200.

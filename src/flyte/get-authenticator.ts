@@ -3,12 +3,12 @@ import { ClientCredentialsAuthenticator } from '../authenticators/client-credent
 import { CommandAuthenticator } from '../authenticators/command.js';
 import { DeviceCodeAuthenticator, type DeviceCodePrompt } from '../authenticators/device-code.js';
 import { PKCEAuthenticator, type OpenBrowser } from '../authenticators/pkce.js';
-import type { ClientConfigStore } from '../config/client-config.js';
+import type { ClientConfigStore } from './client-config.js';
 import { AuthenticationError } from '../errors.js';
 import { createTokenStore } from '../tokens/create-token-store.js';
 import type { TokenStore } from '../tokens/token-store.js';
 import { authFlowOf } from './auth-type.js';
-import { oauthHttpOptions } from './channel-credentials.js';
+import { oauthHttpOptions } from './transport-security.js';
 import type { PlatformConfig } from './platform-config.js';
 
 /** What the AUTH_MODE switch cannot read from the config: how to talk to the user, where to cache tokens. */

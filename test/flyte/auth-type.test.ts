@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AuthenticationError, AuthType, parseAuthType } from '../../src/index.js';
-import { authFlowOf } from '../../src/platform/auth-type.js';
+import { authFlowOf } from '../../src/flyte/auth-type.js';
 
 const NAMES_AND_VALUES: ReadonlyArray<[name: string, value: string]> = [
   ['STANDARD', 'standard'],

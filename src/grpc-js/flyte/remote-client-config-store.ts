@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import type { ClientConfig, ClientConfigStore } from '../config/client-config.js';
-import { AuthenticationError } from '../errors.js';
+import type { ClientConfig, ClientConfigStore } from '../../flyte/client-config.js';
+import { AuthenticationError } from '../../errors.js';
 import { toAuthMetadataError } from './auth-metadata-errors.js';
 import {
   AUTH_METADATA_SERVICE,

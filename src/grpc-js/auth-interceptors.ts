@@ -1,6 +1,6 @@
 import type { Interceptor } from '@grpc/grpc-js';
 import type { Authenticator } from '../authenticators/authenticator.js';
-import { createAuthInterceptor } from '../interceptor/auth-interceptor.js';
+import { createAuthInterceptor } from './auth-interceptor.js';
 import { createProxyAuthInterceptor, isServerAuthRejection } from './proxy-auth.js';
 
 export interface AuthInterceptorsOptions {

@@ -11,7 +11,7 @@ import {
   yamlDurationMs,
   yamlList,
   yamlString,
-} from '../../src/platform/config-values.js';
+} from '../../src/flyte/config-values.js';
 
 test('bool: flytekit rule, false/0/off/no/"" in any case are false, any other string is true', () => {
   const falsy = ['false', 'False', 'FALSE', '0', 'off', 'Off', 'OFF', 'no', 'No', 'NO', '', '  false ', ' '];
