@@ -11,7 +11,7 @@ export type { Credentials } from './tokens/credentials.js';
 
 // --- authenticators ---
 export { Authenticator } from './authenticators/authenticator.js';
-export type { AuthMetadata, AuthenticatorOptions } from './authenticators/authenticator.js';
+export type { AuthMetadata, AuthenticatorOptions, RefreshReason } from './authenticators/authenticator.js';
 export { ClientCredentialsAuthenticator } from './authenticators/client-credentials.js';
 export type { ClientCredentialsAuthenticatorOptions } from './authenticators/client-credentials.js';
 export type { OAuthFetch, OAuthHttpOptions } from './oauth/http.js';

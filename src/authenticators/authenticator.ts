@@ -2,6 +2,10 @@ import { DEFAULT_HEADER_KEY } from '../flyte/client-config.js';
 import type { Credentials } from '../tokens/credentials.js';
 import { defaultRefreshWindowMs, isExpired } from '../tokens/expiry.js';
 
+import type { RefreshReason } from './refresh-reason.js';
+
+export type { RefreshReason } from './refresh-reason.js';
+
 /** A gRPC metadata entry: `[headerKey, "Bearer <token>"]`. */
 export type AuthMetadata = readonly [key: string, value: string];
 
@@ -56,7 +60,7 @@ export abstract class Authenticator {
    * @throws AuthenticationError when no credentials can be obtained.
    */
   async refreshCredentials(): Promise<Credentials> {
-    return this.#refresh();
+    return this.#refresh(this.#credentials === undefined ? 'initial' : this.#isExpired() ? 'expired' : 'rejected');
   }
 
   /**
@@ -71,14 +75,14 @@ export abstract class Authenticator {
     if (credentials && !this.#isExpired()) {
       // Inside the refresh window: refresh now, but a failure is no reason to drop a token that still works.
       try {
-        await this.#refresh();
+        await this.#refresh('proactive');
       } catch {
         this.#proactiveRetryAt = Date.now() + PROACTIVE_RETRY_DELAY_MS;
       }
       return this.#header;
     }
     if (!credentials && !this.obtainsCredentialsUpFront) return undefined;
-    await this.#refresh();
+    await this.#refresh(credentials ? 'expired' : 'initial');
     return this.#header;
   }
 
@@ -105,7 +109,7 @@ export abstract class Authenticator {
     }
     const current = this.#header;
     if (current && current !== rejected && !this.#isExpired()) return current;
-    await this.#refresh();
+    await this.#refresh(current === undefined ? 'initial' : 'rejected');
     return this.#header;
   }
 
@@ -114,8 +118,11 @@ export abstract class Authenticator {
     return true;
   }
 
-  /** Runs the flow once. `previous` holds the credentials being replaced (for a refresh token). */
-  protected abstract obtainCredentials(previous: Credentials | undefined): Promise<Credentials>;
+  /**
+   * Runs the flow once. `previous` holds the credentials being replaced (for a refresh token); `reason` says why new
+   * credentials are needed (for token stores shared between processes, and for diagnostics).
+   */
+  protected abstract obtainCredentials(previous: Credentials | undefined, reason: RefreshReason): Promise<Credentials>;
 
   protected setHeaderKey(headerKey: string | undefined): void {
     const key = headerKey || DEFAULT_HEADER_KEY;
@@ -154,9 +161,9 @@ export abstract class Authenticator {
     return this.#credentials === undefined || isExpired(this.#credentials, now);
   }
 
-  #refresh(): Promise<Credentials> {
+  #refresh(reason: RefreshReason): Promise<Credentials> {
     if (this.#inflight) return this.#inflight;
-    const inflight = this.obtainCredentials(this.#credentials)
+    const inflight = this.obtainCredentials(this.#credentials, reason)
       .then((credentials) => {
         this.setCredentials(credentials);
         return credentials;
