@@ -1,4 +1,4 @@
-import * as oidc from 'openid-client';
+import { loadOpenidClient, oidc } from '../oauth/openid-client.js';
 import type { ClientConfig, ClientConfigStore } from '../flyte/client-config.js';
 import { AuthenticationError } from '../errors.js';
 import { createOAuthConfiguration, grantParameters } from '../oauth/configuration.js';
@@ -49,6 +49,7 @@ export class ClientCredentialsAuthenticator extends Authenticator {
   protected override async obtainCredentials(): Promise<Credentials> {
     const config = await this.#options.cfgStore.getClientConfig();
     this.setHeaderKey(config.headerKey || this.#options.headerKey);
+    await loadOpenidClient();
     const response = await withTokenRetry(
       () => oidc.clientCredentialsGrant(this.#configuration(config), this.#parameters(config)),
       'token endpoint',

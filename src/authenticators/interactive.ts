@@ -1,4 +1,4 @@
-import * as oidc from 'openid-client';
+import { loadOpenidClient, oidc } from '../oauth/openid-client.js';
 import type { ClientConfig, ClientConfigStore } from '../flyte/client-config.js';
 import { AccessTokenNotFoundError, AuthenticationError } from '../errors.js';
 import { createOAuthConfiguration, grantParameters } from '../oauth/configuration.js';
@@ -143,6 +143,7 @@ export abstract class InteractiveAuthenticator extends Authenticator {
     const forced = this.#forceLogin;
     this.#forceLogin = false;
     const config = await this.#clientConfig();
+    await loadOpenidClient();
     const clientId = this.#options.clientId || config.clientId;
     if (!clientId) {
       throw new AuthenticationError(`no client id for ${this.endpoint}: the client config has none and none was given (set \`clientId\`)`, {

@@ -1,5 +1,5 @@
-import { ClientError, ResponseBodyError, WWWAuthenticateChallengeError } from 'openid-client';
 import { AuthenticationError, type AuthenticationErrorCode } from '../errors.js';
+import { ClientError, ResponseBodyError, WWWAuthenticateChallengeError } from './openid-client.js';
 
 const UNREACHABLE_CODES = new Set(['OAUTH_TIMEOUT', 'OAUTH_ABORT']);
 

@@ -1,11 +1,19 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { CustomFetch } from 'openid-client';
-import { fetch as undiciFetch, type Dispatcher, type RequestInit } from 'undici';
+import type { Dispatcher, RequestInit } from 'undici';
 import type { Authenticator } from '../authenticators/authenticator.js';
 import { AuthenticationError } from '../errors.js';
-import { TUNNELLED_PROXY_AUTHORIZATION, createOAuthDispatcher } from './dispatcher.js';
+import { lazyImport } from '../util/lazy.js';
+import type { DispatcherTls } from './dispatcher.js';
+import { TUNNELLED_PROXY_AUTHORIZATION } from './proxy-headers.js';
 import { withProxyAuthorization } from './proxy-authorization.js';
+
+// undici (≈50 ms to load) and the dispatcher built on it load with the first OAuth request.
+const loadUndici = lazyImport(async () => {
+  const [{ fetch }, { createOAuthDispatcher }] = await Promise.all([import('undici'), import('./dispatcher.js')]);
+  return { fetch, createOAuthDispatcher };
+});
 
 /** A fetch function for OAuth HTTP requests (same shape as the global `fetch` for the calls openid-client makes). */
 export type OAuthFetch = CustomFetch;
@@ -59,9 +67,10 @@ export function readCaBundle(path: string): Buffer {
   return bundle;
 }
 
-function createDispatcher({ verify, httpProxyUrl }: OAuthHttpOptions): Dispatcher {
-  const tls = verify === false ? { rejectUnauthorized: false } : typeof verify === 'string' ? { ca: readCaBundle(verify) } : {};
-  return createOAuthDispatcher(tls, httpProxyUrl);
+// The CA bundle is read (and a bad one reported) at once; the dispatcher itself is made with the first request.
+function createDispatcher({ verify, httpProxyUrl }: OAuthHttpOptions): () => Promise<Dispatcher> {
+  const tls: DispatcherTls = verify === false ? { rejectUnauthorized: false } : typeof verify === 'string' ? { ca: readCaBundle(verify) } : {};
+  return lazyImport(async () => (await loadUndici()).createOAuthDispatcher(tls, httpProxyUrl));
 }
 
 /**
@@ -75,6 +84,9 @@ export function createOAuthFetch(options: OAuthHttpOptions): OAuthFetch {
   }
   const dispatcher = createDispatcher(options);
   // undici's Response passes openid-client's loose `instanceof Response` check.
-  const base: OAuthFetch = (url, init) => undiciFetch(url, { ...init, dispatcher } as RequestInit);
+  const base: OAuthFetch = async (url, init) => {
+    const [{ fetch }, resolved] = await Promise.all([loadUndici(), dispatcher()]);
+    return fetch(url, { ...init, dispatcher: resolved } as RequestInit);
+  };
   return proxyAuthenticator ? withProxyAuthorization(base, proxyAuthenticator, TUNNELLED_PROXY_AUTHORIZATION) : base;
 }

@@ -1,6 +1,10 @@
 import type * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import type * as protoLoader from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
+import { lazyRequire } from '../../util/lazy.js';
+
+// protobufjs (≈30 ms) loads when a definition is first built; the builders below are synchronous, hence require.
+const loadProtoLoader = lazyRequire<typeof protoLoader>('@grpc/proto-loader');
 
 // `src/platform/` under tsx and `dist/platform/` after the build are both two levels below the package root, where
 // `protos/` ships (package.json `files`).
@@ -93,7 +97,7 @@ const loaded = new Map<string, protoLoader.PackageDefinition>();
 function loadFile(file: string): protoLoader.PackageDefinition {
   let definition = loaded.get(file);
   if (!definition) {
-    definition = protoLoader.loadSync(file, LOADER_OPTIONS);
+    definition = loadProtoLoader().loadSync(file, LOADER_OPTIONS);
     loaded.set(file, definition);
   }
   return definition;
