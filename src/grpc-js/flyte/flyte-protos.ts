@@ -1,14 +1,11 @@
 import type * as grpc from '@grpc/grpc-js';
 import type * as protoLoader from '@grpc/proto-loader';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { lazyRequire } from '../../util/lazy.js';
+import { packageRoot } from '../../util/package-root.js';
 
 // protobufjs (≈30 ms) loads when a definition is first built; the builders below are synchronous, hence require.
 const loadProtoLoader = lazyRequire<typeof protoLoader>('@grpc/proto-loader');
-
-// `src/platform/` under tsx and `dist/platform/` after the build are both two levels below the package root, where
-// `protos/` ships (package.json `files`).
-const PROTO_ROOT = fileURLToPath(new URL('../../../protos/', import.meta.url));
 
 /** The Flyte 1 name of the anonymous service that publishes the OAuth client configuration. */
 export const AUTH_METADATA_SERVICE = 'flyteidl.service.AuthMetadataService';
@@ -88,7 +85,6 @@ const LOADER_OPTIONS: protoLoader.Options = {
   // proto3 leaves unset strings and lists out of the wire: fill them so a response always has every field.
   defaults: true,
   oneofs: true,
-  includeDirs: [PROTO_ROOT],
 };
 
 const loaded = new Map<string, protoLoader.PackageDefinition>();
@@ -97,7 +93,8 @@ const loaded = new Map<string, protoLoader.PackageDefinition>();
 function loadFile(file: string): protoLoader.PackageDefinition {
   let definition = loaded.get(file);
   if (!definition) {
-    definition = loadProtoLoader().loadSync(file, LOADER_OPTIONS);
+    // `protos/` ships beside `dist/` (package.json `files`).
+    definition = loadProtoLoader().loadSync(file, { ...LOADER_OPTIONS, includeDirs: [join(packageRoot(), 'protos')] });
     loaded.set(file, definition);
   }
   return definition;
