@@ -1,7 +1,7 @@
 // The public surface of flyte-grpc-auth. Everything not exported here is internal.
 
 // --- errors ---
-export { AccessTokenNotFoundError, AuthenticationError, AuthenticationPendingError } from './errors.js';
+export { AccessTokenNotFoundError, AuthenticationError } from './errors.js';
 export type { AuthenticationErrorCode, AuthenticationErrorOptions } from './errors.js';
 
 // --- client config and credentials ---
