@@ -31,12 +31,8 @@ export type { DeviceFlowConfig, PkceConfig, PlatformConfig } from './flyte/platf
 export { loadPlatformConfig } from './flyte/load-platform-config.js';
 export type { LoadPlatformConfigOptions } from './flyte/load-platform-config.js';
 export { redactPlatformConfig } from './flyte/redact.js';
-export { RemoteClientConfigStore, createRemoteClientConfigStore, DEFAULT_REMOTE_CONFIG_TIMEOUT_MS } from './grpc-js/flyte/remote-client-config-store.js';
-export type {
-  RemoteClientConfigOverrides,
-  RemoteClientConfigStoreFactoryOptions,
-  RemoteClientConfigStoreOptions,
-} from './grpc-js/flyte/remote-client-config-store.js';
+export { RemoteClientConfigStore, DEFAULT_REMOTE_CONFIG_TIMEOUT_MS } from './grpc-js/flyte/remote-client-config-store.js';
+export type { RemoteClientConfigOverrides, RemoteClientConfigStoreOptions } from './grpc-js/flyte/remote-client-config-store.js';
 export { AUTH_METADATA_SERVICE, AUTH_METADATA_SERVICE_V2 } from './grpc-js/flyte/flyte-protos.js';
 
 // --- Flyte platform: command and proxy auth, TLS, channel options (issue 3, part 2) ---

@@ -7,6 +7,7 @@ import { withTokenRetry, type TokenRetryOptions } from '../oauth/retry.js';
 import type { Credentials } from '../tokens/credentials.js';
 import { computeExpiresAt, isExpired } from '../tokens/expiry.js';
 import { MemoryTokenStore, tokenStoreKey, type TokenStore } from '../tokens/token-store.js';
+import { errorMessage } from '../util/error-message.js';
 import { Authenticator, type AuthMetadata } from './authenticator.js';
 
 /** Options both interactive flows (PKCE, device code) share. */
@@ -286,7 +287,7 @@ export abstract class InteractiveAuthenticator extends Authenticator {
   #warnStore(operation: string, error: unknown): void {
     if (this.#warnedAboutStore) return;
     this.#warnedAboutStore = true;
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     process.emitWarning(`flyte-grpc-auth: cannot ${operation} cached credentials for ${this.endpoint}: ${reason}`, {
       code: 'FLYTE_GRPC_AUTH_TOKEN_STORE',
     });

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type * as Yaml from 'yaml';
 import { AuthenticationError } from '../errors.js';
+import { firstLine } from '../util/error-message.js';
 import { lazyImport } from '../util/lazy.js';
 import { describeType } from './config-values.js';
 
@@ -98,8 +99,4 @@ function parseYaml({ LineCounter, parseDocument }: typeof Yaml, text: string, pa
     );
   }
   return data as Record<string, unknown>;
-}
-
-function firstLine(message: string): string {
-  return message.split('\n', 1)[0] ?? message;
 }

@@ -1,4 +1,5 @@
 import { AuthenticationError, type AuthenticationErrorCode } from '../errors.js';
+import { errorMessage } from '../util/error-message.js';
 import { ClientError, ResponseBodyError, WWWAuthenticateChallengeError } from './openid-client.js';
 
 const UNREACHABLE_CODES = new Set(['OAUTH_TIMEOUT', 'OAUTH_ABORT']);
@@ -62,7 +63,7 @@ export function toAuthenticationError(error: unknown, what: string, endpoint: st
       cause: error,
     });
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return new AuthenticationError(`${at} gave an unusable response: ${message}`, {
     code: 'ERR_BAD_TOKEN_RESPONSE',
     endpoint,

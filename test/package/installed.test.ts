@@ -14,7 +14,7 @@ import { installPackedFixture, packPackage, type PackedFixture } from '../suppor
 /** Dependencies that cost milliseconds to load: none may load with `import 'flyte-grpc-auth'`. */
 const HEAVY = ['@grpc/proto-loader', '@napi-rs/keyring', 'open', 'openid-client', 'p-retry', 'proper-lockfile', 'protobufjs', 'undici', 'yaml'];
 /** Names the package no longer exports (issue 9: a smaller surface). */
-const REMOVED = ['AuthenticationPendingError'];
+const REMOVED = ['AuthenticationPendingError', 'createRemoteClientConfigStore'];
 
 function parseLastLine<T>(stdout: string): T {
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as T;
