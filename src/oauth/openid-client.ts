@@ -21,7 +21,9 @@ export async function loadOpenidClient(): Promise<typeof OpenidClient> {
  */
 export const oidc: typeof OpenidClient = new Proxy({} as typeof OpenidClient, {
   get(_target, member) {
-    if (!loaded) throw new Error(`openid-client.${String(member)} used before loadOpenidClient() resolved`);
+    if (!loaded) {
+      throw new Error(`openid-client's ${String(member)} used before it was loaded: await loadOpenidClient() where the flow starts`);
+    }
     return Reflect.get(loaded, member) as unknown;
   },
 });
