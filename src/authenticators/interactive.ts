@@ -1,5 +1,6 @@
 import * as oidc from 'openid-client';
 import type { ClientConfig, ClientConfigStore } from '../flyte/client-config.js';
+import { traceLogin } from '../diagnostics/login-trace.js';
 import { AccessTokenNotFoundError, AuthenticationError } from '../errors.js';
 import { createOAuthConfiguration, grantParameters } from '../oauth/configuration.js';
 import { createOAuthFetch, type OAuthFetch, type OAuthHttpOptions } from '../oauth/http.js';
@@ -206,7 +207,7 @@ export abstract class InteractiveAuthenticator extends Authenticator {
   }
 
   async #login(context: LoginContext, key: string): Promise<Credentials> {
-    const response = await this.login(context);
+    const response = await traceLogin(this.flow, this.endpoint, () => this.login(context));
     const credentials = this.#toCredentials(response, undefined);
     await this.#write(key, credentials);
     return credentials;
@@ -238,6 +239,7 @@ export abstract class InteractiveAuthenticator extends Authenticator {
   async #clientConfig(): Promise<ClientConfig> {
     const config = await this.#options.cfgStore.getClientConfig();
     this.setHeaderKey(this.#options.headerKey || config.headerKey);
+    this.setTokenEndpoint(config.tokenEndpoint);
     return config;
   }
 
