@@ -75,7 +75,7 @@ export function collectSecrets(inner: OAuthFetch = (url, init) => fetch(url, ini
     const body = init.body;
     const form = body instanceof URLSearchParams ? body : typeof body === 'string' ? new URLSearchParams(body) : undefined;
     for (const field of SECRET_FIELDS) add(form?.get(field) ?? undefined);
-    const authorization = new Headers(init.headers as HeadersInit | undefined).get('authorization');
+    const authorization = new Headers(init.headers).get('authorization');
     if (authorization) add(authorization, authorization.replace(/^\w+\s+/, ''));
     const response = await inner(url, init);
     const text = await response.clone().text();
