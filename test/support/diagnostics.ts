@@ -89,3 +89,16 @@ export function collectSecrets(inner: OAuthFetch = (url, init) => fetch(url, ini
   };
   return { fetch: collecting, secrets, add };
 }
+
+/**
+ * The real identity provider behind a fetch that shortens the device flow's poll interval to 50 ms (oidc-provider
+ * sends none, which means 5 s), so that a device login in a test takes one quick poll.
+ */
+export function fastDevicePolling(deviceAuthorizationEndpoint: string, inner: OAuthFetch = (url, init) => fetch(url, init as RequestInit)): OAuthFetch {
+  return async (url, init) => {
+    const response = await inner(url, init);
+    if (String(url) !== deviceAuthorizationEndpoint) return response;
+    const body = (await response.json()) as Record<string, unknown>;
+    return new Response(JSON.stringify({ ...body, interval: 0.05 }), { status: response.status, headers: { 'content-type': 'application/json' } });
+  };
+}
