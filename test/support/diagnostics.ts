@@ -59,6 +59,8 @@ export const LOGIN_OK = ['login:start', 'login:end', 'login:asyncStart', 'login:
 export interface SecretCollector {
   fetch: OAuthFetch;
   readonly secrets: Set<string>;
+  /** The OAuth fields a secret was collected from (`access_token`, `device_code`, …). */
+  readonly fields: Set<string>;
   /** Adds secrets known in other ways (a client secret in the config). */
   add(...values: Array<string | undefined>): void;
 }
@@ -68,26 +70,32 @@ const SECRET_FIELDS = ['access_token', 'refresh_token', 'id_token', 'device_code
 /** Wraps `inner` (the global fetch by default) and collects the secrets of every OAuth request and response. */
 export function collectSecrets(inner: OAuthFetch = (url, init) => fetch(url, init as RequestInit)): SecretCollector {
   const secrets = new Set<string>();
+  const fields = new Set<string>();
   const add = (...values: Array<string | undefined>): void => {
     for (const value of values) if (value) secrets.add(value);
+  };
+  const addField = (field: string, value: unknown): void => {
+    if (typeof value !== 'string' || !value) return;
+    fields.add(field);
+    secrets.add(value);
   };
   const collecting: OAuthFetch = async (url, init) => {
     const body = init.body;
     const form = body instanceof URLSearchParams ? body : typeof body === 'string' ? new URLSearchParams(body) : undefined;
-    for (const field of SECRET_FIELDS) add(form?.get(field) ?? undefined);
+    for (const field of SECRET_FIELDS) addField(field, form?.get(field));
     const authorization = new Headers(init.headers).get('authorization');
     if (authorization) add(authorization, authorization.replace(/^\w+\s+/, ''));
     const response = await inner(url, init);
     const text = await response.clone().text();
     try {
       const json = JSON.parse(text) as Record<string, unknown>;
-      for (const field of SECRET_FIELDS) if (typeof json[field] === 'string') add(json[field]);
+      for (const field of SECRET_FIELDS) addField(field, json[field]);
     } catch {
       // Not JSON: nothing to collect.
     }
     return response;
   };
-  return { fetch: collecting, secrets, add };
+  return { fetch: collecting, secrets, fields, add };
 }
 
 /**
