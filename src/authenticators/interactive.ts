@@ -1,6 +1,7 @@
 import * as oidc from 'openid-client';
 import type { ClientConfig, ClientConfigStore } from '../flyte/client-config.js';
 import { traceLogin } from '../diagnostics/login-trace.js';
+import { publishStoreEvent, storeName } from '../diagnostics/store-events.js';
 import { AccessTokenNotFoundError, AuthenticationError } from '../errors.js';
 import { createOAuthConfiguration, grantParameters } from '../oauth/configuration.js';
 import { createOAuthFetch, type OAuthFetch, type OAuthHttpOptions } from '../oauth/http.js';
@@ -285,6 +286,7 @@ export abstract class InteractiveAuthenticator extends Authenticator {
   }
 
   #warnStore(operation: string, error: unknown): void {
+    publishStoreEvent(storeName(this.#store), 'warning', 0, `cannot ${operation} cached credentials for ${this.endpoint}: ${error instanceof Error ? error.message : String(error)}`);
     if (this.#warnedAboutStore) return;
     this.#warnedAboutStore = true;
     const reason = error instanceof Error ? error.message : String(error);

@@ -95,13 +95,14 @@ export interface RejectedMessage extends RetryMessage {
  * - `lock-unavailable`: the lock could not be taken in time (or at all), so the work runs without it;
  * - `lock-lost`: a lock held was lost (the event loop was blocked too long, or its file was removed);
  * - `fallback`: the store gave up on its backend (the OS keychain) and uses its fallback from now on;
- * - `warning`: the store could not use its data (an unreadable or corrupt token file) and carries on without it.
+ * - `warning`: the store could not use its data (an unreadable or corrupt token file), or an authenticator could not
+ *   read, write or delete cached credentials, and carries on without them.
  */
 export type StoreEvent = 'lock-acquired' | 'lock-unavailable' | 'lock-lost' | 'fallback' | 'warning';
 
 /** Published on `store`. */
 export interface StoreMessage {
-  /** Which store: `file`, `keyring` (other stores publish their own name). */
+  /** Which store: `file`, `keyring`, `memory`, `custom` (a store of your own; other stores publish their own name). */
   store: string;
   event: StoreEvent;
   /** How long the caller waited for the event, in ms (0 when it did not wait). */

@@ -22,3 +22,11 @@ export function publishStoreEvent(store: string, event: StoreEvent, waitMs = 0, 
     // Diagnostics never break the store.
   }
 }
+
+// By class name, so that this module needs none of the store classes (the keyring store loads a native module).
+const STORE_NAMES: Readonly<Record<string, string>> = { FileTokenStore: 'file', KeyringTokenStore: 'keyring', MemoryTokenStore: 'memory' };
+
+/** The `store` name of a token store object: `file`, `keyring`, `memory`, else `custom`. */
+export function storeName(store: object): string {
+  return STORE_NAMES[store.constructor?.name ?? ''] ?? 'custom';
+}

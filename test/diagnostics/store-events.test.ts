@@ -4,7 +4,15 @@ import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
-import { DIAGNOSTICS_CHANNELS, FileTokenStore, KeyringTokenStore, MemoryTokenStore, type StoreMessage } from '../../src/index.js';
+import {
+  DeviceCodeAuthenticator,
+  DIAGNOSTICS_CHANNELS,
+  FileTokenStore,
+  KeyringTokenStore,
+  MemoryTokenStore,
+  StaticClientConfigStore,
+  type StoreMessage,
+} from '../../src/index.js';
 import { recordDiagnostics } from '../support/diagnostics.js';
 import { createTempDir } from '../support/temp-dir.js';
 
@@ -170,4 +178,31 @@ test('a keyring that cannot load: one fallback event with the reason; the fallba
   ]);
   assert.equal(warnings.length, 1);
   assert.ok(!recorder.inspected().includes('access-token-value'));
+});
+
+test('an authenticator that cannot read its token store: a warning event naming the store kind (custom), the call goes on', async () => {
+  const broken = {
+    get: () => Promise.reject(new Error('store offline')),
+    set: () => Promise.reject(new Error('store offline')),
+    delete: () => Promise.reject(new Error('store offline')),
+  };
+  const auth = new DeviceCodeAuthenticator({
+    endpoint: 'flyte.example.com:443',
+    clientId: 'cli',
+    headerKey: 'authorization',
+    cfgStore: new StaticClientConfigStore({ tokenEndpoint: 'http://127.0.0.1:9/token', scopes: [] }),
+    tokenStore: broken,
+  });
+  const recorder = recordDiagnostics();
+  const original = process.listeners('warning');
+  process.removeAllListeners('warning'); // the one-time process warning is expected here; keep the output clean
+  try {
+    assert.equal(await auth.fetchGrpcCallAuthMetadata(), undefined);
+  } finally {
+    recorder.stop();
+    for (const listener of original) process.on('warning', listener);
+  }
+  assert.deepEqual(events(recorder), [
+    { store: 'custom', event: 'warning', waitMs: 0, reason: 'cannot read cached credentials for flyte.example.com:443: store offline' },
+  ]);
 });

@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { test } from 'node:test';
-import { AuthenticationError, ClientCredentialsAuthenticator, DIAGNOSTICS_CHANNELS, StaticClientConfigStore } from '../../src/index.js';
+import {
+  AuthenticationError,
+  ClientCredentialsAuthenticator,
+  CommandAuthenticator,
+  createProxyAuthenticator,
+  DIAGNOSTICS_CHANNELS,
+  PKCEAuthenticator,
+  StaticClientConfigStore,
+} from '../../src/index.js';
 import { unary } from '../support/echo-service.js';
 import { startEnvironment } from '../support/environment.js';
 import { recordDiagnostics, TOKEN_FAILED, TOKEN_OK } from '../support/diagnostics.js';
@@ -153,4 +161,31 @@ test('subscribers that throw do not break the request: Node reports their errors
     for (const listener of original) process.on('uncaughtException', listener);
     await env.close();
   }
+});
+
+test('flow names: externalCommand, proxyCommand (no token endpoint, opaque token without expiry), pkce for the token request and its login', async () => {
+  const command = [process.execPath, '-e', 'process.stdout.write("opaque-command-token")'];
+  const recorder = recordDiagnostics();
+  try {
+    await new CommandAuthenticator({ command, endpoint: 'flyte.example.com:443' }).refreshCredentials();
+    await createProxyAuthenticator({ command }).refreshCredentials();
+    const pkce = new PKCEAuthenticator({
+      endpoint: 'flyte.example.com:443',
+      cfgStore: new StaticClientConfigStore({ tokenEndpoint: 'http://127.0.0.1:9/token', clientId: 'cli', redirectUri: 'http://127.0.0.1:53593/callback', scopes: [] }),
+      openBrowser: () => assert.fail('no browser expected'),
+    });
+    await assert.rejects(pkce.refreshCredentials(), (error: unknown) => error instanceof AuthenticationError && error.code === 'ERR_CONFIG');
+  } finally {
+    recorder.stop();
+  }
+  const fingerprint = fingerprintOf('opaque-command-token');
+  assert.deepEqual(recorder.of('token:asyncEnd').slice(0, 2), [
+    { flow: 'externalCommand', endpoint: 'flyte.example.com:443', tokenEndpoint: undefined, reason: 'initial', result: { expiresAt: undefined, token: fingerprint } },
+    { flow: 'proxyCommand', endpoint: '', tokenEndpoint: undefined, reason: 'initial', result: { expiresAt: undefined, token: fingerprint } },
+  ]);
+  const [, , pkceStart] = recorder.of('token:start');
+  assert.deepEqual(pkceStart, { flow: 'pkce', endpoint: 'flyte.example.com:443', tokenEndpoint: undefined, reason: 'initial' });
+  assert.deepEqual(recorder.of('login:start'), [{ flow: 'pkce', endpoint: 'flyte.example.com:443' }]);
+  assert.equal((recorder.of('login:asyncEnd')[0]!.error as AuthenticationError).code, 'ERR_CONFIG');
+  assert.equal(recorder.of('token:asyncEnd')[2]!.tokenEndpoint, 'http://127.0.0.1:9/token');
 });
