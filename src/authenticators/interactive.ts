@@ -286,10 +286,10 @@ export abstract class InteractiveAuthenticator extends Authenticator {
   }
 
   #warnStore(operation: string, error: unknown): void {
-    publishStoreEvent(storeName(this.#store), 'warning', 0, `cannot ${operation} cached credentials for ${this.endpoint}: ${error instanceof Error ? error.message : String(error)}`);
+    const reason = error instanceof Error ? error.message : String(error);
+    publishStoreEvent(storeName(this.#store), 'warning', 0, `cannot ${operation} cached credentials for ${this.endpoint}: ${reason}`);
     if (this.#warnedAboutStore) return;
     this.#warnedAboutStore = true;
-    const reason = error instanceof Error ? error.message : String(error);
     process.emitWarning(`flyte-grpc-auth: cannot ${operation} cached credentials for ${this.endpoint}: ${reason}`, {
       code: 'FLYTE_GRPC_AUTH_TOKEN_STORE',
     });
