@@ -8,6 +8,10 @@ import { recordDiagnostics, TOKEN_OK } from '../support/diagnostics.js';
 import { EchoClient, echoService, type EchoReply, type EchoRequest } from '../support/echo-service.js';
 import { sharedEnvironment } from '../support/environment.js';
 import { BASIC_CLIENT, startIdentityProvider } from '../support/identity-provider.js';
+import { publishRejected, publishRetry } from '../../src/diagnostics/call-events.js';
+import { publishStoreEvent } from '../../src/diagnostics/store-events.js';
+import { traceLogin } from '../../src/diagnostics/login-trace.js';
+import { traceTokenRequest } from '../../src/diagnostics/token-trace.js';
 
 const UNARY = '/test.echo.Echo/Unary';
 const fingerprintOf = (token: string) => ({ length: token.length, sha256: createHash('sha256').update(token).digest('hex').slice(-4) });
@@ -148,4 +152,38 @@ test('a hostile server echoing the token in long, multi-line details: the event 
     server.forceShutdown();
     await idp.close();
   }
+});
+
+test('nobody subscribed: nothing is built — no description read, no predicate asked, no message published', async () => {
+  let described = 0;
+  let asked = 0;
+  const credentials = { accessToken: 'a-token-value', forEndpoint: 'e' };
+  const describeRequest = () => {
+    described += 1;
+    return { flow: 'custom', endpoint: 'e', tokenEndpoint: undefined, reason: 'initial' as const };
+  };
+  assert.equal(await traceTokenRequest(describeRequest, async () => credentials), credentials);
+  assert.equal(await traceLogin('pkce', 'e', async () => 'response'), 'response');
+  publishRejected('/a/B', { code: 16, details: '' }, undefined, true, () => {
+    asked += 1;
+    return true;
+  });
+  publishRetry('/a/B', { code: 16, details: '' }, undefined);
+  publishStoreEvent('file', 'lock-acquired', 1);
+  assert.equal(described, 0);
+  assert.equal(asked, 0);
+  // And with a subscriber, the same calls do build and publish (so the counts above can fail).
+  const recorder = recordDiagnostics();
+  try {
+    await traceTokenRequest(describeRequest, async () => credentials);
+    publishRejected('/a/B', { code: 16, details: '' }, undefined, true, () => {
+      asked += 1;
+      return true;
+    });
+  } finally {
+    recorder.stop();
+  }
+  assert.equal(described, 2, 'read at the start and again at the end (for the token endpoint)');
+  assert.equal(asked, 1);
+  assert.deepEqual(recorder.names(), [...TOKEN_OK, 'rejected']);
 });
