@@ -13,7 +13,7 @@ import {
 } from '../../src/index.js';
 import { unary } from '../support/echo-service.js';
 import { startEnvironment } from '../support/environment.js';
-import { recordDiagnostics, TOKEN_FAILED, TOKEN_OK } from '../support/diagnostics.js';
+import { recordDiagnostics, TOKEN_FAILED, TOKEN_OK, waitFor, waitUntilRefreshDue } from '../support/diagnostics.js';
 import { BASIC_CLIENT } from '../support/identity-provider.js';
 
 const fingerprintOf = (token: string) => ({ length: token.length, sha256: createHash('sha256').update(token).digest('hex').slice(-4) });
@@ -50,13 +50,18 @@ test('cold start: one token request, reason initial; the token endpoint is fille
 });
 
 test('proactive refresh and a known token endpoint: start already names it', async () => {
-  // Every token is inside its refresh window as soon as it is obtained: the second call renews proactively.
-  const env = await startEnvironment({ refreshWindowMs: 3_600_000 });
+  // 10 s tokens renewed 9 s before expiry: the renewal falls due within a few seconds, well before the token expires.
+  const env = await startEnvironment({ refreshWindowMs: 9_000, idp: { accessTokenTtlSeconds: 10 } });
   try {
-    await unary(env.newClient(), { text: 'first' });
+    const client = env.newClient();
+    await unary(client, { text: 'first' });
+    await waitUntilRefreshDue(env.authenticator);
+    const first = env.authenticator.getCredentials()!.accessToken;
     const recorder = recordDiagnostics();
     try {
-      await unary(env.newClient(), { text: 'second' });
+      await unary(client, { text: 'second' });
+      // The renewal may finish after the call (a refresh in the background): wait for the new token.
+      await waitFor(() => env.authenticator.getCredentials()!.accessToken !== first, 'the renewed token');
     } finally {
       recorder.stop();
     }

@@ -15,7 +15,7 @@ import {
 } from '../../src/index.js';
 import { instrumentAuth, METRIC_NAMES, SPAN_NAMES } from '../../src/otel.js';
 import { observeStream, observeUnary } from '../support/calls.js';
-import { fastDevicePolling } from '../support/diagnostics.js';
+import { fastDevicePolling, waitFor, waitUntilRefreshDue } from '../support/diagnostics.js';
 import { unary, type EchoReply, type EchoRequest } from '../support/echo-service.js';
 import { startEnvironment, type TestEnvironment } from '../support/environment.js';
 import { createHeadlessBrowser } from '../support/headless-browser.js';
@@ -97,7 +97,11 @@ test('proactive refresh: a second request with reason proactive', async () => {
     async (env, telemetry) => {
       const client = env.newClient();
       await unary(client, { text: 'first' });
+      await waitUntilRefreshDue(env.authenticator);
+      const first = env.authenticator.getCredentials()!.accessToken;
       await unary(client, { text: 'second' });
+      // The renewal may finish after the call (a refresh in the background): wait for its span.
+      await waitFor(() => env.authenticator.getCredentials()!.accessToken !== first && telemetry.spans().length === 2, 'the renewal span');
       assert.deepEqual(await telemetry.points(METRIC_NAMES.tokenRequests), [
         { attributes: { flow: 'clientSecret', reason: 'initial', outcome: 'success' }, value: 1 },
         { attributes: { flow: 'clientSecret', reason: 'proactive', outcome: 'success' }, value: 1 },
@@ -107,7 +111,8 @@ test('proactive refresh: a second request with reason proactive', async () => {
         ['initial', 'proactive'],
       );
     },
-    { refreshWindowMs: 3_600_000 },
+    // 10 s tokens renewed 9 s before expiry: the renewal falls due within a few seconds, well before the token expires.
+    { refreshWindowMs: 9_000, idp: { accessTokenTtlSeconds: 10 } },
   );
 });
 

@@ -110,3 +110,21 @@ export function fastDevicePolling(deviceAuthorizationEndpoint: string, inner: OA
     return new Response(JSON.stringify({ ...body, interval: 0.05 }), { status: response.status, headers: { 'content-type': 'application/json' } });
   };
 }
+
+/** Polls `condition` every 20 ms until it holds; throws after `timeoutMs`. For outcomes that may finish in the background. */
+export async function waitFor(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const { setTimeout: sleep } = await import('node:timers/promises');
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await sleep(20);
+  }
+}
+
+/**
+ * Waits until `authenticator` would renew its token on the next call, so a test can make that call a proactive
+ * refresh without assuming when renewals fall due.
+ */
+export function waitUntilRefreshDue(authenticator: { currentAuthMetadata(): unknown }): Promise<void> {
+  return waitFor(() => authenticator.currentAuthMetadata() === undefined, 'a refresh due');
+}
