@@ -84,7 +84,44 @@ const before = idp.tokenRequestCount;
 await Promise.all(Array.from({ length: 1_000 }, () => unary(coldClient, { text: 'cold' })));
 console.log(`1,000 concurrent calls on a cold authenticator: ${idp.tokenRequestCount - before} token request(s) (target: exactly 1)`);
 
+await benchInstrumentation(variants[0]![1], variants[1]![1]);
+
 for (const [, client] of variants) client.close();
 coldClient.close();
 server.forceShutdown();
 await idp.close();
+
+// --- issue 11: the interceptor with nobody subscribed to the diagnostics channels vs with instrumentAuth active ---
+// Interleaved rounds; each round's ratio to the fixed-header floor is measured in that round, and the median is shown.
+async function benchInstrumentation(auth: EchoClientInstance, floor: EchoClientInstance): Promise<void> {
+  const otel = '../dist/otel.js';
+  const { instrumentAuth } = (await import(otel)) as typeof import('../src/otel.js');
+  const { MeterProvider, PeriodicExportingMetricReader, InMemoryMetricExporter, AggregationTemporality } = await import('@opentelemetry/sdk-metrics');
+  const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
+  const meterProvider = new MeterProvider({
+    readers: [new PeriodicExportingMetricReader({ exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE), exportIntervalMillis: 3_600_000 })],
+  });
+  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(new InMemorySpanExporter())] });
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  const unsubscribed: number[] = [];
+  const instrumented: number[] = [];
+  const clients: Record<string, EchoClientInstance> = { floor, none: auth, otel: auth };
+  const names = Object.keys(clients);
+  for (let r = 0; r < ROUNDS; r += 1) {
+    const ms: Record<string, number> = {};
+    // A rotating order, so drift in machine load hits every variant alike.
+    for (let i = 0; i < names.length; i += 1) {
+      const name = names[(r + i) % names.length]!;
+      const stop = name === 'otel' ? instrumentAuth({ meterProvider, tracerProvider }) : undefined;
+      ms[name] = await round(clients[name]!);
+      stop?.();
+    }
+    unsubscribed.push(ms.floor! / ms.none!);
+    instrumented.push(ms.floor! / ms.otel!);
+  }
+  console.log(`diagnostics channels, ${ROUNDS} interleaved rounds (median of per-round ratios to the fixed header)`);
+  console.log(`  nobody subscribed:       ${median(unsubscribed).toFixed(3)} (target >= 0.97, as above)`);
+  console.log(`  instrumentAuth active:   ${median(instrumented).toFixed(3)}`);
+  await meterProvider.shutdown();
+  await tracerProvider.shutdown();
+}

@@ -66,3 +66,16 @@ export type { OpenBrowser, PKCEAuthenticatorOptions } from './authenticators/pkc
 export { DeviceCodeAuthenticator } from './authenticators/device-code.js';
 export type { DeviceCodeAuthenticatorOptions, DeviceCodePrompt } from './authenticators/device-code.js';
 export type { InteractiveAuthenticator, InteractiveAuthenticatorOptions } from './authenticators/interactive.js';
+
+// --- diagnostics: node:diagnostics_channel names and message shapes (issue 11); OpenTelemetry: `flyte-grpc-auth/otel` ---
+export { DIAGNOSTICS_CHANNELS } from './diagnostics/channels.js';
+export type {
+  LoginMessage,
+  RejectedMessage,
+  RetryMessage,
+  StoreEvent,
+  StoreMessage,
+  TokenFingerprint,
+  TokenRequestMessage,
+  TokenRequestResult,
+} from './diagnostics/channels.js';

@@ -1,3 +1,4 @@
+import { traceTokenRequest } from '../diagnostics/token-trace.js';
 import { DEFAULT_HEADER_KEY } from '../flyte/client-config.js';
 import type { Credentials } from '../tokens/credentials.js';
 import { defaultRefreshWindowMs, isExpired } from '../tokens/expiry.js';
@@ -35,6 +36,7 @@ export abstract class Authenticator {
   #refreshAt = Number.POSITIVE_INFINITY;
   #proactiveRetryAt = 0;
   #inflight: Promise<Credentials> | undefined;
+  #tokenEndpoint: string | undefined;
   readonly #refreshWindowMs: number | undefined;
 
   protected constructor(options: AuthenticatorOptions) {
@@ -112,6 +114,19 @@ export abstract class Authenticator {
     return this.#header;
   }
 
+  /**
+   * The flow's name in diagnostics (`flyte-grpc-auth:token` messages, debug log, OpenTelemetry): `clientSecret`,
+   * `pkce`, `deviceFlow`, `externalCommand`, `proxyCommand`; `custom` unless a subclass says otherwise.
+   */
+  protected get flow(): string {
+    return 'custom';
+  }
+
+  /** Records where the flow gets its tokens (once the config store has told it), for diagnostics. */
+  protected setTokenEndpoint(tokenEndpoint: string | undefined): void {
+    if (tokenEndpoint) this.#tokenEndpoint = tokenEndpoint;
+  }
+
   /** Whether the first call waits for a token (client credentials, commands) or goes out without one (logins). */
   protected get obtainsCredentialsUpFront(): boolean {
     return true;
@@ -156,7 +171,8 @@ export abstract class Authenticator {
 
   #refresh(reason: RefreshReason): Promise<Credentials> {
     if (this.#inflight) return this.#inflight;
-    const inflight = this.obtainCredentials(this.#credentials, reason)
+    const obtain = (): Promise<Credentials> => this.obtainCredentials(this.#credentials, reason);
+    const inflight = traceTokenRequest(() => ({ flow: this.flow, endpoint: this.endpoint, tokenEndpoint: this.#tokenEndpoint, reason }), obtain)
       .then((credentials) => {
         this.setCredentials(credentials);
         return credentials;

@@ -46,10 +46,15 @@ export class ClientCredentialsAuthenticator extends Authenticator {
     this.#fetch = createOAuthFetch(options);
   }
 
+  protected override get flow(): string {
+    return 'clientSecret';
+  }
+
   protected override async obtainCredentials(): Promise<Credentials> {
     const config = await this.#options.cfgStore.getClientConfig();
     this.setHeaderKey(config.headerKey || this.#options.headerKey);
     await loadOpenidClient();
+    this.setTokenEndpoint(config.tokenEndpoint);
     const response = await withTokenRetry(
       () => oidc.clientCredentialsGrant(this.#configuration(config), this.#parameters(config)),
       'token endpoint',

@@ -60,6 +60,11 @@ export class CommandAuthenticator extends Authenticator {
     return this.#command;
   }
 
+  // The proxy authenticator is a command authenticator whose token goes out as `proxy-authorization`.
+  protected override get flow(): string {
+    return this.headerKey === 'proxy-authorization' ? 'proxyCommand' : 'externalCommand';
+  }
+
   protected override async obtainCredentials(): Promise<Credentials> {
     if (this.#headerKeySource) {
       this.setHeaderKey((await this.#headerKeySource.getClientConfig()).headerKey);

@@ -64,6 +64,10 @@ export class DeviceCodeAuthenticator extends InteractiveAuthenticator {
     this.#options = options;
   }
 
+  protected override get flow(): string {
+    return 'deviceFlow';
+  }
+
   protected override async login(context: LoginContext): Promise<oidc.TokenEndpointResponse> {
     const { config, configuration, parameters } = context;
     // A Flyte server without device flow publishes an empty string (proto3 default), not nothing.

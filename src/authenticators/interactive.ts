@@ -1,5 +1,7 @@
 import { loadOpenidClient, oidc } from '../oauth/openid-client.js';
 import type { ClientConfig, ClientConfigStore } from '../flyte/client-config.js';
+import { traceLogin } from '../diagnostics/login-trace.js';
+import { publishStoreEvent, storeName } from '../diagnostics/store-events.js';
 import { AccessTokenNotFoundError, AuthenticationError } from '../errors.js';
 import { createOAuthConfiguration, grantParameters } from '../oauth/configuration.js';
 import { createOAuthFetch, type OAuthFetch, type OAuthHttpOptions } from '../oauth/http.js';
@@ -208,7 +210,7 @@ export abstract class InteractiveAuthenticator extends Authenticator {
   }
 
   async #login(context: LoginContext, key: string): Promise<Credentials> {
-    const response = await this.login(context);
+    const response = await traceLogin(this.flow, this.endpoint, () => this.login(context));
     const credentials = this.#toCredentials(response, undefined);
     await this.#write(key, credentials);
     return credentials;
@@ -240,6 +242,7 @@ export abstract class InteractiveAuthenticator extends Authenticator {
   async #clientConfig(): Promise<ClientConfig> {
     const config = await this.#options.cfgStore.getClientConfig();
     this.setHeaderKey(this.#options.headerKey || config.headerKey);
+    this.setTokenEndpoint(config.tokenEndpoint);
     return config;
   }
 
@@ -285,9 +288,10 @@ export abstract class InteractiveAuthenticator extends Authenticator {
   }
 
   #warnStore(operation: string, error: unknown): void {
+    const reason = errorMessage(error);
+    publishStoreEvent(storeName(this.#store), 'warning', 0, `cannot ${operation} cached credentials for ${this.endpoint}: ${reason}`);
     if (this.#warnedAboutStore) return;
     this.#warnedAboutStore = true;
-    const reason = errorMessage(error);
     process.emitWarning(`flyte-grpc-auth: cannot ${operation} cached credentials for ${this.endpoint}: ${reason}`, {
       code: 'FLYTE_GRPC_AUTH_TOKEN_STORE',
     });

@@ -39,6 +39,10 @@ export class PKCEAuthenticator extends InteractiveAuthenticator {
     this.#options = options;
   }
 
+  protected override get flow(): string {
+    return 'pkce';
+  }
+
   protected override async login(context: LoginContext): Promise<oidc.TokenEndpointResponse> {
     const { config, configuration, parameters } = context;
     const redirectUri = validateRedirectUri(this.#options.redirectUri || config.redirectUri);

@@ -19,6 +19,8 @@ export interface GlobalOptions {
   json: boolean;
   /** `--no-browser` (commands that may log in with PKCE). */
   noBrowser: boolean;
+  /** `--verbose`: the debug lines (token requests, logins, retries, store events) on stderr, redacted. */
+  verbose: boolean;
 }
 
 /** What the command line asks for. */
@@ -33,6 +35,7 @@ const OPTIONS = {
   insecure: { type: 'boolean' },
   json: { type: 'boolean' },
   'no-browser': { type: 'boolean' },
+  verbose: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -87,7 +90,12 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
     if (values[name] !== undefined && values[name].trim() === '') throw new UsageError(`option --${name} needs a non-empty value`);
   }
 
-  const options: GlobalOptions = { insecure: values.insecure ?? false, json: values.json ?? false, noBrowser: values['no-browser'] ?? false };
+  const options: GlobalOptions = {
+    insecure: values.insecure ?? false,
+    json: values.json ?? false,
+    noBrowser: values['no-browser'] ?? false,
+    verbose: values.verbose ?? false,
+  };
   if (values.config !== undefined) options.config = values.config;
   if (values.endpoint !== undefined) options.endpoint = values.endpoint.trim();
   return { kind: 'command', command, options };

@@ -15,6 +15,15 @@ import { errorMessage } from '../util/error-message.js';
 // Shorter strings would redact ordinary words (`a`, `on`) out of the message; real secrets and tokens are longer.
 const MIN_SECRET_LENGTH = 4;
 
+/** `text` with every known secret (4 characters or more) replaced by `<redacted>`. */
+export function redactSecrets(text: string, secrets: readonly (string | undefined)[]): string {
+  let result = text;
+  for (const secret of secrets) {
+    if (secret && secret.length >= MIN_SECRET_LENGTH) result = result.split(secret).join(REDACTED);
+  }
+  return result;
+}
+
 /**
  * One line for stderr: the error's message (never its stack or its causes, which may quote a server's answer at
  * length) with the OAuth error code when the message lacks it, whitespace collapsed, and every known secret replaced by `<redacted>` as a last line of defence.
@@ -23,9 +32,6 @@ export function errorLine(error: unknown, secrets: readonly (string | undefined)
   let message = errorMessage(error);
   // The OAuth error is what people search for (`invalid_client`, `access_denied`): always on the line.
   if (error instanceof AuthenticationError && error.oauthError && !message.includes(error.oauthError)) message += ` (${error.oauthError})`;
-  for (const secret of secrets) {
-    if (secret && secret.length >= MIN_SECRET_LENGTH) message = message.split(secret).join(REDACTED);
-  }
-  message = message.replace(/\s+/g, ' ').trim();
+  message = redactSecrets(message, secrets).replace(/\s+/g, ' ').trim();
   return message || (error instanceof Error ? error.name : 'unknown error');
 }

@@ -3,6 +3,7 @@ import type { CommandContext } from './context.js';
 import type { CliEnvironment } from './environment.js';
 import { CliError, errorLine, UsageError } from './errors.js';
 import { packageVersion, PROGRAM, USAGE } from './usage.js';
+import { startVerboseLog } from './verbose.js';
 
 /** Exit code of success. */
 export const EXIT_OK = 0;
@@ -38,6 +39,7 @@ const COMMANDS: Readonly<Record<CommandName, () => Promise<Command>>> = {
  */
 export async function runCli(argv: readonly string[], io: CliEnvironment): Promise<number> {
   const secrets: string[] = [];
+  let stopVerbose: (() => void) | undefined;
   try {
     const parsed = parseCliArgs(argv);
     if (parsed.kind === 'help') {
@@ -62,6 +64,7 @@ export async function runCli(argv: readonly string[], io: CliEnvironment): Promi
         if (secret) secrets.push(secret);
       },
     };
+    if (parsed.options.verbose) stopVerbose = startVerboseLog(io.stderr, secrets);
     const command = await COMMANDS[parsed.command]();
     await command(context);
     return EXIT_OK;
@@ -72,5 +75,7 @@ export async function runCli(argv: readonly string[], io: CliEnvironment): Promi
     }
     io.stderr(`${PROGRAM}: ${errorLine(error, secrets)}\n`);
     return EXIT_FAILURE;
+  } finally {
+    stopVerbose?.();
   }
 }

@@ -26,6 +26,8 @@ Options:
       --insecure       Plaintext gRPC (no TLS), as admin.insecure: true.
       --json           config: print JSON instead of YAML.
       --no-browser     token, whoami, login: print the PKCE login link instead of opening a browser.
+  -v, --verbose        Print what auth does on stderr: token requests, logins, retries, token store
+                       events (tokens only as length and SHA-256 suffix). Same as NODE_DEBUG=flyte-grpc-auth.
   -h, --help           Show this help.
   -V, --version        Show the version.
 

@@ -1,5 +1,6 @@
 import { Metadata, status, type InterceptingListener, type InterceptorOptions, type NextCall, type StatusObject } from '@grpc/grpc-js';
 import type { AuthMetadata, Authenticator } from '../authenticators/authenticator.js';
+import { publishRejected, publishRetry } from '../diagnostics/call-events.js';
 import { msUntil } from './deadline.js';
 import { statusForTokenFailure } from './status.js';
 
@@ -209,6 +210,7 @@ export class AuthRetryCall implements DownstreamCall {
   onStatus(child: DownstreamCall, received: StatusObject): void {
     if (child !== this.#child) return;
     if (this.#canRetry && this.#isAuthRejection(received)) {
+      publishRetry(this.#options.method_definition.path, received, this.#header?.[1]);
       this.#retried = true;
       this.#child = null;
       this.#heldMetadata = null;
@@ -220,6 +222,7 @@ export class AuthRetryCall implements DownstreamCall {
       this.#awaitHeader(this.#auth.refreshAfterRejection(this.#header));
       return;
     }
+    publishRejected(this.#options.method_definition.path, received, this.#header?.[1], this.#retried, this.#settings.isAuthRejection);
     this.#finish(received);
   }
 

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { lock as lockFunction } from 'proper-lockfile';
+import { publishStoreEvent } from '../diagnostics/store-events.js';
 
 /** How {@link withFileLock} waits for and holds a lock. */
 export interface FileLockOptions {
@@ -104,7 +105,8 @@ export async function withFileLock<T>(target: string, options: FileLockOptions, 
   const outer = held.getStore() ?? [];
   // Re-entrant: waiting for a lock this very call chain holds would never end.
   if (outer.some((lock) => lock.id === id && lock.active)) return fn();
-  const deadline = Date.now() + options.timeoutMs;
+  const started = Date.now();
+  const deadline = started + options.timeoutMs;
   return inProcessQueue(id, options.timeoutMs, async (turn) => {
     const mine: HeldLock = { id, active: true };
     let release: (() => Promise<void>) | undefined;
@@ -113,7 +115,9 @@ export async function withFileLock<T>(target: string, options: FileLockOptions, 
       // Without our turn, the lock directory is our own process's: waiting for it would only time out again.
       if (!turn) throw new Error(`another caller in this process held the lock for more than ${options.timeoutMs} ms`);
       release = await acquire(id, options, deadline);
+      publishStoreEvent('file', 'lock-acquired', Date.now() - started);
     } catch (error) {
+      publishStoreEvent('file', 'lock-unavailable', Date.now() - started, error);
       options.onUnavailable(error instanceof Error ? error : new Error(String(error)));
     }
     try {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { publishStoreEvent } from '../diagnostics/store-events.js';
 import { AuthenticationError } from '../errors.js';
 import { writeFileAtomic } from './atomic-write.js';
 import type { Credentials } from './credentials.js';
@@ -89,6 +90,7 @@ export class FileTokenStore implements TokenStore {
         );
       },
       onCompromised: (error) => {
+        publishStoreEvent('file', 'lock-lost', 0, error);
         this.#warner.warn(
           'compromised',
           `flyte-grpc-auth: lost the lock on the token file ${this.path} (${describeError(error)}); ` +
@@ -109,6 +111,7 @@ export class FileTokenStore implements TokenStore {
       text = await readFile(this.path, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+        publishStoreEvent('file', 'warning', 0, `cannot read the token file ${this.path}: ${describeError(error)}`);
         this.#warner.warn(
           'unreadable',
           `flyte-grpc-auth: cannot read the token file ${this.path} (${describeError(error)}); continuing without ` +
@@ -119,6 +122,7 @@ export class FileTokenStore implements TokenStore {
     }
     const entries = parseTokenFile(text);
     if (entries === undefined) {
+      publishStoreEvent('file', 'warning', 0, `the token file ${this.path} is not a valid token file`);
       this.#warner.warn(
         'corrupt',
         `flyte-grpc-auth: the token file ${this.path} is not a valid token file; ignoring its content. ` +

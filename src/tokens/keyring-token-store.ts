@@ -1,3 +1,4 @@
+import { publishStoreEvent } from '../diagnostics/store-events.js';
 import type { Credentials } from './credentials.js';
 import { FileTokenStore } from './file-token-store.js';
 import { isUsable, parseStoredCredentials, toStoredCredentials } from './stored-credentials.js';
@@ -160,6 +161,7 @@ export class KeyringTokenStore implements TokenStore {
   }
 
   #fail(reason: string): void {
+    publishStoreEvent('keyring', 'fallback', 0, reason);
     this.#failed = true;
     const where = this.fallback instanceof FileTokenStore ? `the file ${this.fallback.path}` : 'the fallback store';
     this.#warner.warn(

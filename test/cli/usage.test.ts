@@ -100,12 +100,12 @@ describe('CLI pieces (in-process)', () => {
     assert.deepEqual(parseCliArgs(['-c', 'f.yaml', 'config', '--json']), {
       kind: 'command',
       command: 'config',
-      options: { config: 'f.yaml', json: true, insecure: false, noBrowser: false },
+      options: { config: 'f.yaml', json: true, insecure: false, noBrowser: false, verbose: false },
     });
     assert.deepEqual(parseCliArgs(['login', '--no-browser', '--endpoint', ' h:1 ', '--insecure']), {
       kind: 'command',
       command: 'login',
-      options: { endpoint: 'h:1', insecure: true, json: false, noBrowser: true },
+      options: { endpoint: 'h:1', insecure: true, json: false, noBrowser: true, verbose: false },
     });
     assert.deepEqual(parseCliArgs(['frobnicate', '--help']), { kind: 'help' });
     assert.throws(() => parseCliArgs(['frobnicate']), UsageError);
