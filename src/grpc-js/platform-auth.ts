@@ -13,7 +13,10 @@ import { RemoteClientConfigStore } from './flyte/remote-client-config-store.js';
 export interface PlatformAuthOptions extends Omit<GetAuthenticatorOptions, 'proxyAuthenticator'> {
   /** Where the OAuth settings come from. Default: the server's `AuthMetadataService`, local values winning. */
   clientConfigStore?: ClientConfigStore | undefined;
-  /** The auth metadata service, e.g. `flyteidl2.auth.AuthMetadataService` for Flyte 2. Default: Flyte 1's. */
+  /**
+   * The auth metadata service, e.g. `flyteidl2.auth.AuthMetadataService` for Flyte 2. Default: `cfg.authMetadataService`,
+   * else Flyte 1's, and Flyte 2's when the server does not serve Flyte 1's.
+   */
   authMetadataServiceName?: string | undefined;
 }
 
@@ -51,7 +54,7 @@ export function createClientConfigStore(
   return new RemoteClientConfigStore({
     endpoint: cfg.endpoint,
     channelCredentials: options.channelCredentials ?? createChannelCredentials(cfg),
-    serviceName: options.serviceName,
+    serviceName: options.serviceName ?? cfg.authMetadataService,
     timeoutMs: cfg.perRetryTimeoutMs,
     interceptors: options.proxyAuthenticator ? [createProxyAuthInterceptor(options.proxyAuthenticator)] : undefined,
     overrides: {
