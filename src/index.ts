@@ -60,7 +60,7 @@ export type { OAuthHttpExtras, TransportSecurityConfig } from './flyte/transport
 export { getAuthenticator } from './flyte/get-authenticator.js';
 export type { GetAuthenticatorOptions } from './flyte/get-authenticator.js';
 export { authenticatedClientOptions, createClientConfigStore, createPlatformAuth } from './grpc-js/platform-auth.js';
-export type { PlatformAuth, PlatformAuthOptions } from './grpc-js/platform-auth.js';
+export type { ClientConfigStoreOptions, PlatformAuth, PlatformAuthOptions } from './grpc-js/platform-auth.js';
 
 // --- interactive flows: PKCE, device code, persistent token stores (issue 4) ---
 export { FileTokenStore } from './tokens/file-token-store.js';

@@ -67,6 +67,7 @@ export function createCliAuth(cfg: PlatformConfig, context: CommandContext, opti
     clientConfigStore: options.clientConfigStore,
     openBrowser: cliOpenBrowser(io, context.options.noBrowser),
     onPrompt: io.onPrompt ?? ((prompt) => io.stderr(formatDeviceCodePrompt(prompt))),
+    warn: warningWriter(io.stderr),
   });
   return { ...auth, tokenStore };
 }

@@ -48,6 +48,12 @@ export interface AuthMetadataClientConfigStoreOptions {
    * needed: client credentials with flytectl's `admin.tokenUrl`). Needs `overrides.tokenEndpoint`. Default `true`.
    */
   askOAuth2Metadata?: boolean | undefined;
+  /**
+   * Whether the server's audience is used when none is set locally. Default `true`. `false` keeps the audience local
+   * (flytectl's rule with a local `admin.tokenUrl` and without `useAudienceFromAdmin`: that identity provider may not
+   * be the server's).
+   */
+  audienceFromServer?: boolean | undefined;
   /** Receives the warning when the server serves no `AuthMetadataService` and local values are used. */
   warn?: WarningListener | undefined;
 }
@@ -91,6 +97,7 @@ export class AuthMetadataClientConfigStore implements ClientConfigStore {
   readonly #timeoutMs: number;
   readonly #overrides: RemoteClientConfigOverrides;
   readonly #askOAuth2Metadata: boolean;
+  readonly #audienceFromServer: boolean;
   readonly #warn: WarningListener;
   #found: string | undefined;
   #pending: Promise<ClientConfig> | undefined;
@@ -106,6 +113,7 @@ export class AuthMetadataClientConfigStore implements ClientConfigStore {
     }
     this.#overrides = options.overrides ?? {};
     this.#askOAuth2Metadata = options.askOAuth2Metadata ?? true;
+    this.#audienceFromServer = options.audienceFromServer ?? true;
     if (!this.#askOAuth2Metadata && !present(this.#overrides.tokenEndpoint)) {
       throw new AuthenticationError('askOAuth2Metadata: false needs a local token endpoint (overrides.tokenEndpoint)', {
         code: 'ERR_CONFIG',
@@ -252,7 +260,7 @@ export class AuthMetadataClientConfigStore implements ClientConfigStore {
       ['redirectUri', present(local.redirectUri) ?? present(publicConfig.redirectUri)],
       ['clientId', present(local.clientId) ?? present(publicConfig.clientId)],
       ['headerKey', present(local.headerKey) ?? present(publicConfig.authorizationMetadataKey)],
-      ['audience', present(local.audience) ?? present(publicConfig.audience)],
+      ['audience', present(local.audience) ?? (this.#audienceFromServer ? present(publicConfig.audience) : undefined)],
       ['dataplaneDomain', present(publicConfig.dataplaneDomain)],
     ];
     for (const [key, value] of fields) if (value !== undefined) config[key] = value;
