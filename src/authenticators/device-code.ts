@@ -93,7 +93,9 @@ export class DeviceCodeAuthenticator extends InteractiveAuthenticator {
     try {
       const fallbackInterval = this.#options.pollIntervalMs && this.#options.pollIntervalMs > 0 ? this.#options.pollIntervalMs / 1000 : DEFAULT_INTERVAL_SECONDS;
       const polled = { ...device, interval: device.interval && device.interval > 0 ? device.interval : fallbackInterval };
-      return await deadline.race(oidc.pollDeviceAuthorizationGrant(configuration, polled, undefined, { signal: deadline.signal }));
+      const response = await deadline.race(oidc.pollDeviceAuthorizationGrant(configuration, polled, undefined, { signal: deadline.signal }));
+      context.checkIdToken(response);
+      return response;
     } catch (error) {
       if (deadline.signal.aborted) throw deadline.signal.reason as AuthenticationError;
       throw pollError(error, config.tokenEndpoint);

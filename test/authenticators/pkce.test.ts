@@ -381,7 +381,8 @@ test("the provider's issuer: checked when configured (a clear error on mismatch)
     await rejectsWithAuthError(auth.refreshCredentials(), {
       code: 'ERR_BAD_TOKEN_RESPONSE',
       message:
-        'the login response could not be validated: unexpected "iss" (issuer) response parameter value (expected issuer https://login.example.com/oauth2/default; set `issuer` in the client config to the identity provider\'s issuer)',
+        'the login response could not be validated: unexpected "iss" (issuer) response parameter value (expected "https://login.example.com/oauth2/default", ' +
+        `received "${env.idp.issuer}"; set \`issuer\` in the client config to the identity provider's issuer)`,
     });
     await browser.idle();
     assert.equal(browser.finished[0]!.status, 500);
