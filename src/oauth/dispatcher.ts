@@ -101,8 +101,14 @@ export interface DispatcherTls {
   rejectUnauthorized?: boolean;
 }
 
-/** The dispatcher for OAuth requests: through `httpProxyUrl`, or the `*_PROXY` environment variables, or direct. */
-export function createOAuthDispatcher(tls: DispatcherTls, httpProxyUrl: string | undefined): Dispatcher {
-  if (httpProxyUrl) return new ProxyAgent({ uri: httpProxyUrl, requestTls: tls, factory: originFactory });
-  return new EnvHttpProxyAgent({ connect: tls, requestTls: tls, factory: originFactory });
+/**
+ * The dispatcher for OAuth requests: through `httpProxyUrl`, or the `*_PROXY` environment variables, or direct.
+ * Through a proxy, `https` targets are tunnelled (`CONNECT`) and plain-`http` targets are sent in absolute form
+ * (`POST http://idp/token`), which squid's standard configuration allows while it refuses `CONNECT` to non-TLS ports.
+ * `tunnelPlainHttp` keeps `CONNECT` for them too: a proxy token (IAP) must reach the proxy behind the tunnel, which
+ * the forward proxy would take for its own in absolute form.
+ */
+export function createOAuthDispatcher(tls: DispatcherTls, httpProxyUrl: string | undefined, tunnelPlainHttp = false): Dispatcher {
+  if (httpProxyUrl) return new ProxyAgent({ uri: httpProxyUrl, requestTls: tls, factory: originFactory, proxyTunnel: tunnelPlainHttp });
+  return new EnvHttpProxyAgent({ connect: tls, requestTls: tls, factory: originFactory, proxyTunnel: tunnelPlainHttp });
 }

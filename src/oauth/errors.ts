@@ -1,5 +1,6 @@
 import { ClientError, ResponseBodyError, WWWAuthenticateChallengeError } from 'openid-client';
 import { AuthenticationError, type AuthenticationErrorCode } from '../errors.js';
+import { isProxyRefusal } from './proxy-refusal.js';
 
 const UNREACHABLE_CODES = new Set(['OAUTH_TIMEOUT', 'OAUTH_ABORT']);
 
@@ -84,6 +85,6 @@ function isCertificateFailure(error: unknown): boolean {
 
 /** Whether a failed token request is worth repeating: network failures, timeouts, 5xx and 429, but not TLS trust. */
 export function isTransient(error: AuthenticationError): boolean {
-  if (error.code === 'ERR_IDP_UNREACHABLE') return !isCertificateFailure(error);
+  if (error.code === 'ERR_IDP_UNREACHABLE') return !isCertificateFailure(error) && !isProxyRefusal(error);
   return httpStatusOf(error.cause) === 429;
 }

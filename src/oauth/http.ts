@@ -6,6 +6,7 @@ import type { Authenticator } from '../authenticators/authenticator.js';
 import { AuthenticationError } from '../errors.js';
 import { TUNNELLED_PROXY_AUTHORIZATION, createOAuthDispatcher } from './dispatcher.js';
 import { withProxyAuthorization } from './proxy-authorization.js';
+import { describeProxy, proxyRefusalStatus, ProxyRefusedError } from './proxy-refusal.js';
 
 /** A fetch function for OAuth HTTP requests (same shape as the global `fetch` for the calls openid-client makes). */
 export type OAuthFetch = CustomFetch;
@@ -59,9 +60,16 @@ export function readCaBundle(path: string): Buffer {
   return bundle;
 }
 
-function createDispatcher({ verify, httpProxyUrl }: OAuthHttpOptions): Dispatcher {
+function createDispatcher({ verify, httpProxyUrl, proxyAuthenticator }: OAuthHttpOptions): Dispatcher {
   const tls = verify === false ? { rejectUnauthorized: false } : typeof verify === 'string' ? { ca: readCaBundle(verify) } : {};
-  return createOAuthDispatcher(tls, httpProxyUrl);
+  return createOAuthDispatcher(tls, httpProxyUrl, proxyAuthenticator !== undefined);
+}
+
+/** The proxy a request to `target` goes through, as undici picks it (`httpProxyUrl`, else the environment). */
+function proxyFor(target: string, httpProxyUrl: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  if (httpProxyUrl) return httpProxyUrl;
+  const httpProxy = env.http_proxy ?? env.HTTP_PROXY;
+  return target.startsWith('https:') ? (env.https_proxy ?? env.HTTPS_PROXY ?? httpProxy) : httpProxy;
 }
 
 /**
@@ -74,7 +82,21 @@ export function createOAuthFetch(options: OAuthHttpOptions): OAuthFetch {
     return proxyAuthenticator ? withProxyAuthorization(options.fetch, proxyAuthenticator, 'proxy-authorization') : options.fetch;
   }
   const dispatcher = createDispatcher(options);
+  // As undici's EnvHttpProxyAgent, which reads the environment once, when it is made.
+  const env = { ...process.env };
   // undici's Response passes openid-client's loose `instanceof Response` check.
-  const base: OAuthFetch = (url, init) => undiciFetch(url, { ...init, dispatcher } as RequestInit);
+  const base: OAuthFetch = async (url, init) => {
+    try {
+      return await undiciFetch(url, { ...init, dispatcher } as RequestInit);
+    } catch (error) {
+      // A refusing proxy shows up as "Request was cancelled": say which proxy refused, and how.
+      const status = proxyRefusalStatus(error);
+      const proxy = status === undefined ? undefined : proxyFor(url, options.httpProxyUrl, env);
+      if (status === undefined || proxy === undefined) throw error;
+      // The same shape as undici's own network errors, with a cause that says it all (and keeps undici's error).
+      // eslint-disable-next-line preserve-caught-error
+      throw new TypeError('fetch failed', { cause: new ProxyRefusedError(describeProxy(proxy), status, error) });
+    }
+  };
   return proxyAuthenticator ? withProxyAuthorization(base, proxyAuthenticator, TUNNELLED_PROXY_AUTHORIZATION) : base;
 }
