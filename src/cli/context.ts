@@ -13,6 +13,7 @@ import { defaultTokenStorePath, type UserConfigDirContext } from '../tokens/user
 import type { GlobalOptions } from './args.js';
 import type { CliEnvironment, Writer } from './environment.js';
 import { PROGRAM } from './usage.js';
+import { sanitizeForTerminal } from '../terminal-text.js';
 
 /** What every command works with. */
 export interface CommandContext {
@@ -97,7 +98,7 @@ function configDirContext(env: Readonly<Record<string, string | undefined>>): Us
 // The stores' warnings begin with the program name already; they are shown as warnings, one line each.
 function warningWriter(stderr: Writer): (message: string) => void {
   return (message) => {
-    const text = message.replace(new RegExp(`^${PROGRAM}:\\s*`), '').replace(/\s+/g, ' ').trim();
+    const text = sanitizeForTerminal(message.replace(new RegExp(`^${PROGRAM}:\\s*`), ''), 2_000).replace(/\s+/g, ' ').trim();
     stderr(`${PROGRAM}: warning: ${text}\n`);
   };
 }

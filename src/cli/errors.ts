@@ -9,10 +9,13 @@ export class CliError extends Error {
 }
 
 import { AuthenticationError } from '../errors.js';
+import { sanitizeForTerminal } from '../terminal-text.js';
 
 const REDACTED = '<redacted>';
 // Shorter strings would redact ordinary words (`a`, `on`) out of the message; real secrets and tokens are longer.
 const MIN_SECRET_LENGTH = 4;
+// Long enough for any message of ours; a server's essay is cut.
+const MAX_LINE = 2_000;
 
 /**
  * One line for stderr: the error's message (never its stack or its causes, which may quote a server's answer at
@@ -25,6 +28,7 @@ export function errorLine(error: unknown, secrets: readonly (string | undefined)
   for (const secret of secrets) {
     if (secret && secret.length >= MIN_SECRET_LENGTH) message = message.split(secret).join(REDACTED);
   }
-  message = message.replace(/\s+/g, ' ').trim();
+  // Servers' words (error descriptions, gRPC status messages) reach the terminal: no escape sequences.
+  message = sanitizeForTerminal(message, MAX_LINE).replace(/\s+/g, ' ').trim();
   return message || (error instanceof Error ? error.name : 'unknown error');
 }

@@ -1,6 +1,7 @@
 import { ClientError, ResponseBodyError, WWWAuthenticateChallengeError } from 'openid-client';
 import { AuthenticationError, type AuthenticationErrorCode } from '../errors.js';
 import { isProxyRefusal } from './proxy-refusal.js';
+import { sanitizeForTerminal } from '../terminal-text.js';
 
 const UNREACHABLE_CODES = new Set(['OAUTH_TIMEOUT', 'OAUTH_ABORT']);
 
@@ -30,8 +31,9 @@ export function toAuthenticationError(error: unknown, what: string, endpoint: st
   if (error instanceof AuthenticationError) return error;
   const at = `${what} ${endpoint}`;
   if (error instanceof ResponseBodyError) {
-    const description = error.error_description ? `: ${error.error_description}` : '';
-    return new AuthenticationError(`${at} answered HTTP ${error.status} ${error.error}${description}`, {
+    // The identity provider's words end up on a terminal: no control characters, no novel-length descriptions.
+    const description = error.error_description ? `: ${sanitizeForTerminal(error.error_description)}` : '';
+    return new AuthenticationError(`${at} answered HTTP ${error.status} ${sanitizeForTerminal(error.error, 100)}${description}`, {
       code: 'ERR_OAUTH_RESPONSE',
       oauthError: error.error,
       endpoint,
@@ -41,8 +43,8 @@ export function toAuthenticationError(error: unknown, what: string, endpoint: st
   if (error instanceof WWWAuthenticateChallengeError) {
     const parameters = error.cause[0]?.parameters;
     const oauthError = parameters?.error ?? 'invalid_client';
-    const description = parameters?.error_description ? `: ${parameters.error_description}` : '';
-    return new AuthenticationError(`${at} answered HTTP ${error.status} ${oauthError}${description}`, {
+    const description = parameters?.error_description ? `: ${sanitizeForTerminal(parameters.error_description)}` : '';
+    return new AuthenticationError(`${at} answered HTTP ${error.status} ${sanitizeForTerminal(oauthError, 100)}${description}`, {
       code: 'ERR_OAUTH_RESPONSE',
       oauthError,
       endpoint,

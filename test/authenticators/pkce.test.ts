@@ -200,25 +200,29 @@ test('stray requests (/favicon.ico, other paths, a callback without a code) get 
   });
 });
 
-test('a callback with a wrong or missing state ends the login, and the page says so', async () => {
+test('a callback with a wrong or missing state does not end the login: the page says so, the server keeps listening', async () => {
   await withInteractiveEnvironment(async (env) => {
-    for (const query of ['code=abc&state=not-the-state', 'code=abc']) {
-      let visit: Promise<{ status: number; body: string }> | undefined;
-      const auth = pkce(env, {
-        openBrowser: async () => {
-          visit = fetch(`http://127.0.0.1:${env.callbackPort}/callback?${query}`).then(async (response) => ({
-            status: response.status,
-            body: await response.text(),
-          }));
-          await visit;
-        },
-      });
-      await rejectsWithAuthError(auth.refreshCredentials(), { code: 'ERR_LOGIN', message: /state that does not match this login/ });
-      const page = await visit;
-      assert.equal(page?.status, 400);
-      assert.match(page.body, /the state parameter does not match/);
-      assert.equal(await isListening(env.callbackPort), false);
-    }
+    const pages: Array<{ status: number; body: string }> = [];
+    let listeningAfter = false;
+    const auth = pkce(env, {
+      timeoutMs: 1_000,
+      openBrowser: async () => {
+        for (const query of ['code=abc&state=not-the-state', 'code=abc']) {
+          const response = await fetch(`http://127.0.0.1:${env.callbackPort}/callback?${query}`);
+          pages.push({ status: response.status, body: await response.text() });
+        }
+        listeningAfter = await isListening(env.callbackPort);
+      },
+    });
+    await rejectsWithAuthError(auth.refreshCredentials(), { code: 'ERR_LOGIN', message: /did not come back/ });
+    assert.deepEqual(
+      pages.map((page) => page.status),
+      [400, 400],
+    );
+    assert.match(pages[0]!.body, /belongs to another login \(the state parameter does not match\); the login in progress is still waiting/);
+    assert.match(pages[1]!.body, /carries no state parameter/);
+    assert.equal(listeningAfter, true, 'still waiting for the right callback');
+    assert.equal(await isListening(env.callbackPort), false, 'closed at the deadline');
     assert.equal(env.idp.tokenRequestCount, 0);
   });
 });

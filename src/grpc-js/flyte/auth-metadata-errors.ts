@@ -1,5 +1,6 @@
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { AuthenticationError } from '../../errors.js';
+import { sanitizeForTerminal } from '../../terminal-text.js';
 
 /** What a failed `AuthMetadataService` call concerned, for the error message. */
 export interface AuthMetadataCallContext {
@@ -44,7 +45,7 @@ export function toAuthMetadataError(error: unknown, context: AuthMetadataCallCon
   }
   const codeName = status[error.code] ?? String(error.code);
   // grpc-js appends an empty "Resolution note" and OpenSSL errors span lines: one line is enough.
-  const details = (error.details || error.message).replace(/\s*Resolution note:\s*$/, '').replace(/\s+/g, ' ').trim();
+  const details = sanitizeForTerminal((error.details || error.message).replace(/\s*Resolution note:\s*$/, '').replace(/\s+/g, ' ').trim());
   const failed = `cannot fetch the client config: ${where} failed with ${codeName} (${details})`;
   if (NOT_GRPC.test(details)) {
     return new AuthenticationError(
