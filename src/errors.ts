@@ -41,11 +41,6 @@ export class AuthenticationError extends Error {
   }
 }
 
-/** The identity provider has not finished the login yet (`authorization_pending`, `slow_down`). */
-export class AuthenticationPendingError extends AuthenticationError {
-  override name = 'AuthenticationPendingError';
-}
-
 /** No access token could be obtained from the refresh token (missing, or refused by the identity provider). */
 export class AccessTokenNotFoundError extends AuthenticationError {
   override name = 'AccessTokenNotFoundError';

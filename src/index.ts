@@ -1,7 +1,7 @@
 // The public surface of flyte-grpc-auth. Everything not exported here is internal.
 
 // --- errors ---
-export { AccessTokenNotFoundError, AuthenticationError, AuthenticationPendingError } from './errors.js';
+export { AccessTokenNotFoundError, AuthenticationError } from './errors.js';
 export type { AuthenticationErrorCode, AuthenticationErrorOptions } from './errors.js';
 
 // --- client config and credentials ---
@@ -31,8 +31,8 @@ export type { DeviceFlowConfig, PkceConfig, PlatformConfig } from './flyte/platf
 export { loadPlatformConfig } from './flyte/load-platform-config.js';
 export type { LoadPlatformConfigOptions } from './flyte/load-platform-config.js';
 export { redactPlatformConfig } from './flyte/redact.js';
-export { RemoteClientConfigStore, createRemoteClientConfigStore } from './grpc-js/flyte/remote-client-config-store.js';
-export type { RemoteClientConfigStoreFactoryOptions, RemoteClientConfigStoreOptions } from './grpc-js/flyte/remote-client-config-store.js';
+export { RemoteClientConfigStore } from './grpc-js/flyte/remote-client-config-store.js';
+export type { RemoteClientConfigStoreOptions } from './grpc-js/flyte/remote-client-config-store.js';
 export { GrpcAuthMetadataTransport } from './grpc-js/flyte/grpc-auth-metadata-transport.js';
 export type { GrpcAuthMetadataTransportOptions } from './grpc-js/flyte/grpc-auth-metadata-transport.js';
 export { AuthMetadataClientConfigStore, DEFAULT_REMOTE_CONFIG_TIMEOUT_MS } from './flyte/auth-metadata-client-config-store.js';

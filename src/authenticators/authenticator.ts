@@ -32,7 +32,6 @@ export abstract class Authenticator {
   #headerKey: string;
   #credentials: Credentials | undefined;
   #header: AuthMetadata | undefined;
-  #obtainedAt = 0;
   #refreshAt = Number.POSITIVE_INFINITY;
   #proactiveRetryAt = 0;
   #inflight: Promise<Credentials> | undefined;
@@ -135,7 +134,6 @@ export abstract class Authenticator {
     const now = Date.now();
     this.#credentials = credentials;
     this.#header = [this.#headerKey, `Bearer ${credentials.accessToken}`];
-    this.#obtainedAt = now;
     this.#proactiveRetryAt = 0;
     const { expiresAt } = credentials;
     if (expiresAt === undefined) {
@@ -150,11 +148,6 @@ export abstract class Authenticator {
     this.#credentials = undefined;
     this.#header = undefined;
     this.#refreshAt = Number.POSITIVE_INFINITY;
-  }
-
-  /** When the current credentials were obtained, in epoch ms (0 before any). */
-  protected get credentialsObtainedAt(): number {
-    return this.#obtainedAt;
   }
 
   #isExpired(now = Date.now()): boolean {

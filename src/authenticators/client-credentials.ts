@@ -1,6 +1,7 @@
-import * as oidc from 'openid-client';
+import { loadOpenidClient, oidc } from '../oauth/openid-client.js';
 import type { ClientConfig, ClientConfigStore } from '../flyte/client-config.js';
 import { AuthenticationError } from '../errors.js';
+import { errorMessage } from '../util/error-message.js';
 import { clientSecretBasic, type TokenEndpointAuthMethod } from '../oauth/client-auth.js';
 import { createOAuthConfiguration, grantParameters } from '../oauth/configuration.js';
 import { httpStatusOf } from '../oauth/errors.js';
@@ -58,6 +59,7 @@ export class ClientCredentialsAuthenticator extends Authenticator {
   protected override async obtainCredentials(): Promise<Credentials> {
     const config = await this.#options.cfgStore.getClientConfig();
     this.setHeaderKey(config.headerKey || this.#options.headerKey);
+    await loadOpenidClient();
     const response = await this.#requestToken(config);
     const credentials: Credentials = { accessToken: response.access_token, forEndpoint: this.endpoint };
     const expiresAt = computeExpiresAt(response.access_token, response.expires_in);
@@ -86,7 +88,7 @@ export class ClientCredentialsAuthenticator extends Authenticator {
     } catch (error) {
       // Basic is the default, so its answer leads; what the second try got is said too, unless it is the same.
       const first = basicError.message.replace(`token endpoint ${config.tokenEndpoint} `, '');
-      const second = (error instanceof Error ? error.message : String(error)).replace(`token endpoint ${config.tokenEndpoint} `, '');
+      const second = errorMessage(error).replace(`token endpoint ${config.tokenEndpoint} `, '');
       const also = second === first ? 'client_secret_post was refused the same way' : `tried again with client_secret_post: ${second}`;
       throw new AuthenticationError(`${basicError.message} (${also})`, {
         code: basicError.code,

@@ -1,4 +1,4 @@
-import * as oidc from 'openid-client';
+import { loadOpenidClient, oidc } from '../oauth/openid-client.js';
 import type { ClientConfig, ClientConfigStore } from '../flyte/client-config.js';
 import { AccessTokenNotFoundError, AuthenticationError } from '../errors.js';
 import { createOAuthConfiguration, grantParameters } from '../oauth/configuration.js';
@@ -9,6 +9,7 @@ import { withTokenRetry, type TokenRetryOptions } from '../oauth/retry.js';
 import type { Credentials } from '../tokens/credentials.js';
 import { computeExpiresAt, isExpired } from '../tokens/expiry.js';
 import { MemoryTokenStore, tokenStoreKey, type TokenStore } from '../tokens/token-store.js';
+import { errorMessage } from '../util/error-message.js';
 import { Authenticator, type AuthMetadata } from './authenticator.js';
 
 /** Options both interactive flows (PKCE, device code) share. */
@@ -154,6 +155,7 @@ export abstract class InteractiveAuthenticator extends Authenticator {
     const forced = this.#forceLogin;
     this.#forceLogin = false;
     const config = await this.#clientConfig();
+    await loadOpenidClient();
     const clientId = this.#options.clientId || config.clientId;
     if (!clientId) {
       throw new AuthenticationError(`no client id for ${this.endpoint}: the client config has none and none was given (set \`clientId\`)`, {
@@ -310,7 +312,7 @@ export abstract class InteractiveAuthenticator extends Authenticator {
   #warnStore(operation: string, error: unknown): void {
     if (this.#warnedAboutStore) return;
     this.#warnedAboutStore = true;
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     process.emitWarning(`flyte-grpc-auth: cannot ${operation} cached credentials for ${this.endpoint}: ${reason}`, {
       code: 'FLYTE_GRPC_AUTH_TOKEN_STORE',
     });

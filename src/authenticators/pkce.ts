@@ -1,4 +1,4 @@
-import * as oidc from 'openid-client';
+import { oidc } from '../oauth/openid-client.js';
 import { AuthenticationError } from '../errors.js';
 import { toAuthenticationError } from '../oauth/errors.js';
 import { sanitizeForTerminal } from '../terminal-text.js';

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
+import { errorMessage } from '../util/error-message.js';
 
 /** The commands, in the order the usage lists them. */
 export const COMMANDS = ['token', 'whoami', 'config', 'login', 'logout'] as const;
@@ -69,7 +70,7 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError(firstSentence(error instanceof Error ? error.message : String(error)));
+    throw new UsageError(firstSentence(errorMessage(error)));
   }
   const { values, positionals } = parsed;
   if (values.help) return { kind: 'help' };

@@ -9,9 +9,10 @@ export class CliError extends Error {
 }
 
 import { AuthenticationError } from '../errors.js';
+import { REDACTED } from '../flyte/redact.js';
 import { sanitizeForTerminal } from '../terminal-text.js';
+import { errorMessage } from '../util/error-message.js';
 
-const REDACTED = '<redacted>';
 // Shorter strings would redact ordinary words (`a`, `on`) out of the message; real secrets and tokens are longer.
 const MIN_SECRET_LENGTH = 4;
 // Long enough for any message of ours; a server's essay is cut.
@@ -22,7 +23,7 @@ const MAX_LINE = 2_000;
  * length) with the OAuth error code when the message lacks it, whitespace collapsed, and every known secret replaced by `<redacted>` as a last line of defence.
  */
 export function errorLine(error: unknown, secrets: readonly (string | undefined)[] = []): string {
-  let message = error instanceof Error ? error.message : String(error);
+  let message = errorMessage(error);
   // The OAuth error is what people search for (`invalid_client`, `access_denied`): always on the line.
   if (error instanceof AuthenticationError && error.oauthError && !message.includes(error.oauthError)) message += ` (${error.oauthError})`;
   for (const secret of secrets) {

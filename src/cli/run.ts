@@ -1,9 +1,4 @@
 import { parseCliArgs, type CommandName } from './args.js';
-import { configCommand } from './commands/config.js';
-import { loginCommand } from './commands/login.js';
-import { logoutCommand } from './commands/logout.js';
-import { tokenCommand } from './commands/token.js';
-import { whoamiCommand } from './commands/whoami.js';
 import type { CommandContext } from './context.js';
 import type { CliEnvironment } from './environment.js';
 import { CliError, errorLine, UsageError } from './errors.js';
@@ -24,12 +19,16 @@ export const DEPTH_VARIABLE = 'FLYTE_GRPC_AUTH_CLI_DEPTH';
 /** The deepest nesting allowed: `whoami` → a command running `token` → one more level of headroom. */
 export const MAX_DEPTH = 3;
 
-const COMMANDS: Readonly<Record<CommandName, (context: CommandContext) => Promise<void>>> = {
-  token: tokenCommand,
-  whoami: whoamiCommand,
-  config: configCommand,
-  login: loginCommand,
-  logout: logoutCommand,
+type Command = (context: CommandContext) => Promise<void>;
+
+// Each command (and the authenticators, gRPC and YAML behind it) loads only when it runs: `--version` and `--help`
+// stay as quick as a bare `node` start, which matters to tools that run this program as their `admin.command`.
+const COMMANDS: Readonly<Record<CommandName, () => Promise<Command>>> = {
+  token: async () => (await import('./commands/token.js')).tokenCommand,
+  whoami: async () => (await import('./commands/whoami.js')).whoamiCommand,
+  config: async () => (await import('./commands/config.js')).configCommand,
+  login: async () => (await import('./commands/login.js')).loginCommand,
+  logout: async () => (await import('./commands/logout.js')).logoutCommand,
 };
 
 /**
@@ -63,7 +62,8 @@ export async function runCli(argv: readonly string[], io: CliEnvironment): Promi
         if (secret) secrets.push(secret);
       },
     };
-    await COMMANDS[parsed.command](context);
+    const command = await COMMANDS[parsed.command]();
+    await command(context);
     return EXIT_OK;
   } catch (error) {
     if (error instanceof UsageError) {

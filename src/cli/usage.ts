@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../util/package-root.js';
 
 /** The program name used in usage text and error lines. */
 export const PROGRAM = 'flyte-grpc-auth';
@@ -34,10 +36,10 @@ Options:
 Exit codes: 0 success, 1 failure (one line on stderr), 2 wrong usage.
 `;
 
-/** The package version, read from the package.json two levels up (from `src/cli/` under tsx or `dist/cli/` when built). */
+/** The package version, read from the package's own package.json (read, not imported: nothing else is loaded). */
 export function packageVersion(): string {
   try {
-    const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+    const text = readFileSync(join(packageRoot(), 'package.json'), 'utf8');
     const version = (JSON.parse(text) as { version?: unknown }).version;
     return typeof version === 'string' ? version : 'unknown';
   } catch {

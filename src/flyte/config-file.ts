@@ -1,9 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import type * as Yaml from 'yaml';
 import { AuthenticationError } from '../errors.js';
+import { firstLine } from '../util/error-message.js';
+import { lazyImport } from '../util/lazy.js';
 import { describeType } from './config-values.js';
+
+// yaml takes ≈25 ms to load: only programs that read a config file pay for it.
+const loadYaml = lazyImport(() => import('yaml'));
 
 /** Environment variables, as `process.env` holds them. */
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -63,10 +68,10 @@ export async function readConfigFile(location: ConfigFileLocation): Promise<Conf
       cause: error,
     });
   }
-  return { path, root: parseYaml(text, path) };
+  return { path, root: parseYaml(await loadYaml(), text, path) };
 }
 
-function parseYaml(text: string, path: string): Record<string, unknown> {
+function parseYaml({ LineCounter, parseDocument }: typeof Yaml, text: string, path: string): Record<string, unknown> {
   const lineCounter = new LineCounter();
   // prettyErrors off: the pretty form quotes the offending line, which could hold a secret someone pasted there.
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
@@ -94,8 +99,4 @@ function parseYaml(text: string, path: string): Record<string, unknown> {
     );
   }
   return data as Record<string, unknown>;
-}
-
-function firstLine(message: string): string {
-  return message.split('\n', 1)[0] ?? message;
 }

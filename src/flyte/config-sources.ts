@@ -1,5 +1,6 @@
 import { AuthenticationError } from '../errors.js';
 import { parseAuthType, type AuthType } from './auth-type.js';
+import { errorMessage } from '../util/error-message.js';
 import type { ConfigFile, Environment } from './config-file.js';
 import {
   InvalidConfigValue,
@@ -87,7 +88,7 @@ export class ConfigSources {
     try {
       return { value: parseAuthType(found.value), origin: found.origin };
     } catch (error) {
-      throw invalidValue(found.origin, error instanceof Error ? error.message : String(error));
+      throw invalidValue(found.origin, errorMessage(error));
     }
   }
 

@@ -1,4 +1,4 @@
-import * as oidc from 'openid-client';
+import { oidc } from './openid-client.js';
 import type { ClientConfig } from '../flyte/client-config.js';
 import type { OAuthFetch } from './http.js';
 

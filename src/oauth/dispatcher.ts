@@ -1,4 +1,5 @@
 import { Client, EnvHttpProxyAgent, Pool, ProxyAgent, type Dispatcher } from 'undici';
+import { PROXY_STATUS_MARKER, TUNNELLED_PROXY_AUTHORIZATION } from './proxy-headers.js';
 
 /**
  * undici's dispatcher for the OAuth requests, with two repairs for proxy authentication (IAP and the like), applied
@@ -11,11 +12,6 @@ import { Client, EnvHttpProxyAgent, Pool, ProxyAgent, type Dispatcher } from 'un
  *   tell it from a dead server. For requests that carried a proxy token, the pool hands fetch a 401 with
  *   {@link PROXY_STATUS_MARKER} instead, and the proxy-authorization wrapper restores the 407.
  */
-
-/** The private name a proxy token travels under between the fetch wrapper and the origin's pool. */
-export const TUNNELLED_PROXY_AUTHORIZATION = 'x-flyte-grpc-auth-proxy-authorization';
-/** Marks a 401 that the proxy really answered with 407. */
-export const PROXY_STATUS_MARKER = 'x-flyte-grpc-auth-proxy-status';
 
 type DispatchHeaders = NonNullable<Dispatcher.DispatchOptions['headers']>;
 type HeaderValue = string | string[] | undefined;

@@ -1,7 +1,8 @@
-import { ClientError, ResponseBodyError, WWWAuthenticateChallengeError } from 'openid-client';
 import { AuthenticationError, type AuthenticationErrorCode } from '../errors.js';
-import { isProxyRefusal } from './proxy-refusal.js';
 import { sanitizeForTerminal } from '../terminal-text.js';
+import { errorMessage } from '../util/error-message.js';
+import { ClientError, ResponseBodyError, WWWAuthenticateChallengeError } from './openid-client.js';
+import { isProxyRefusal } from './proxy-refusal.js';
 
 const UNREACHABLE_CODES = new Set(['OAUTH_TIMEOUT', 'OAUTH_ABORT']);
 
@@ -66,7 +67,7 @@ export function toAuthenticationError(error: unknown, what: string, endpoint: st
       cause: error,
     });
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return new AuthenticationError(`${at} gave an unusable response: ${message}`, {
     code: 'ERR_BAD_TOKEN_RESPONSE',
     endpoint,

@@ -1,12 +1,20 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { CustomFetch } from 'openid-client';
-import { fetch as undiciFetch, type Dispatcher, type RequestInit } from 'undici';
+import type { Dispatcher, RequestInit } from 'undici';
 import type { Authenticator } from '../authenticators/authenticator.js';
 import { AuthenticationError } from '../errors.js';
-import { TUNNELLED_PROXY_AUTHORIZATION, createOAuthDispatcher } from './dispatcher.js';
+import { lazyImport } from '../util/lazy.js';
+import type { DispatcherTls } from './dispatcher.js';
+import { TUNNELLED_PROXY_AUTHORIZATION } from './proxy-headers.js';
 import { withProxyAuthorization } from './proxy-authorization.js';
 import { describeProxy, proxyRefusalStatus, ProxyRefusedError } from './proxy-refusal.js';
+
+// undici (≈50 ms to load) and the dispatcher built on it load with the first OAuth request.
+const loadUndici = lazyImport(async () => {
+  const [{ fetch }, { createOAuthDispatcher }] = await Promise.all([import('undici'), import('./dispatcher.js')]);
+  return { fetch, createOAuthDispatcher };
+});
 
 /** A fetch function for OAuth HTTP requests (same shape as the global `fetch` for the calls openid-client makes). */
 export type OAuthFetch = CustomFetch;
@@ -60,9 +68,10 @@ export function readCaBundle(path: string): Buffer {
   return bundle;
 }
 
-function createDispatcher({ verify, httpProxyUrl, proxyAuthenticator }: OAuthHttpOptions): Dispatcher {
-  const tls = verify === false ? { rejectUnauthorized: false } : typeof verify === 'string' ? { ca: readCaBundle(verify) } : {};
-  return createOAuthDispatcher(tls, httpProxyUrl, proxyAuthenticator !== undefined);
+// The CA bundle is read (and a bad one reported) at once; the dispatcher itself is made with the first request.
+function createDispatcher({ verify, httpProxyUrl, proxyAuthenticator }: OAuthHttpOptions): () => Promise<Dispatcher> {
+  const tls: DispatcherTls = verify === false ? { rejectUnauthorized: false } : typeof verify === 'string' ? { ca: readCaBundle(verify) } : {};
+  return lazyImport(async () => (await loadUndici()).createOAuthDispatcher(tls, httpProxyUrl, proxyAuthenticator !== undefined));
 }
 
 /** The proxy a request to `target` goes through, as undici picks it (`httpProxyUrl`, else the environment). */
@@ -86,8 +95,9 @@ export function createOAuthFetch(options: OAuthHttpOptions): OAuthFetch {
   const env = { ...process.env };
   // undici's Response passes openid-client's loose `instanceof Response` check.
   const base: OAuthFetch = async (url, init) => {
+    const [{ fetch }, resolved] = await Promise.all([loadUndici(), dispatcher()]);
     try {
-      return await undiciFetch(url, { ...init, dispatcher } as RequestInit);
+      return await fetch(url, { ...init, dispatcher: resolved } as RequestInit);
     } catch (error) {
       // A refusing proxy shows up as "Request was cancelled": say which proxy refused, and how.
       const status = proxyRefusalStatus(error);

@@ -1,6 +1,6 @@
 import type { CustomFetch, CustomFetchOptions } from 'openid-client';
 import type { AuthMetadata, Authenticator } from '../authenticators/authenticator.js';
-import { PROXY_STATUS_MARKER } from './dispatcher.js';
+import { PROXY_STATUS_MARKER } from './proxy-headers.js';
 
 /**
  * Whether an HTTP answer is the proxy asking for (new) credentials: 407, or 401 with `proxy-authenticate` (or the

@@ -1,6 +1,8 @@
-import pRetry from 'p-retry';
 import type { AuthenticationError } from '../errors.js';
+import { lazyImport } from '../util/lazy.js';
 import { isTransient, toAuthenticationError } from './errors.js';
+
+const loadPRetry = lazyImport(() => import('p-retry'));
 
 /** How transient token-endpoint failures (network, 5xx, 429) are retried. */
 export interface TokenRetryOptions {
@@ -24,6 +26,7 @@ export async function withTokenRetry<T>(
   endpoint: string,
   options: TokenRetryOptions = {},
 ): Promise<T> {
+  const { default: pRetry } = await loadPRetry();
   return pRetry(
     async () => {
       try {

@@ -1,3 +1,5 @@
+import { errorMessage, firstLine } from '../util/error-message.js';
+
 /** Receives the stores' one-time warnings (never containing a token). */
 export type WarningListener = (message: string) => void;
 
@@ -28,6 +30,5 @@ export class OnceWarner {
 
 /** The first line of an error's message, for warnings: native errors append multi-line backtraces. */
 export function describeError(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n', 1)[0]?.trim().slice(0, 200) || 'unknown error';
+  return firstLine(errorMessage(error)).slice(0, 200) || 'unknown error';
 }

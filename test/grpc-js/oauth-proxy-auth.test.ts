@@ -12,6 +12,7 @@ import {
 } from '../../src/index.js';
 import { createOAuthConfiguration } from '../../src/oauth/configuration.js';
 import { createOAuthFetch } from '../../src/oauth/http.js';
+import { loadOpenidClient } from '../../src/oauth/openid-client.js';
 import { startHttpAuthProxy, type TestAuthProxy } from '../support/auth-proxy.js';
 import { countingTokenScript, createScriptDir, type ScriptDir } from '../support/commands.js';
 import { startConnectProxy } from '../support/connect-proxy.js';
@@ -127,6 +128,7 @@ describe('OAuth HTTP requests behind an authenticating proxy', () => {
   test('device authorization and refresh requests go through the same fetch and carry the header', async () => {
     const { proxy, proxyAuth } = await setup();
     const fetch = createOAuthFetch({ proxyAuthenticator: proxyAuth });
+    await loadOpenidClient(); // as the authenticators do before they build a configuration
     const configuration = createOAuthConfiguration(
       {
         tokenEndpoint: `${proxy.address}/token`,

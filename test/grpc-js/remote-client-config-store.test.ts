@@ -7,7 +7,6 @@ import {
   AUTH_METADATA_SERVICE,
   AUTH_METADATA_SERVICE_V2,
   AuthenticationError,
-  createRemoteClientConfigStore,
   RemoteClientConfigStore,
   type ClientConfig,
   type RemoteClientConfigOverrides,
@@ -440,17 +439,6 @@ test('the calls are anonymous: only the given interceptors run, never ones passe
       assert.deepEqual(metadata.get('flyte-authorization'), []);
       assert.match(String(metadata.get('user-agent')[0]), /^fga-test/);
     }
-  });
-});
-
-test('createRemoteClientConfigStore builds a store from a channel target and credentials', async () => {
-  await withServices({}, async (services) => {
-    const store = createRemoteClientConfigStore(services.address, grpc.credentials.createInsecure(), { overrides: { clientId: 'mine' }, timeoutMs: 5000 });
-    assert.ok(store instanceof RemoteClientConfigStore);
-    assert.equal(store.endpoint, services.address);
-    assert.equal(store.serviceName, undefined);
-    assert.equal((await store.getClientConfig()).clientId, 'mine');
-    assert.equal(store.serviceName, AUTH_METADATA_SERVICE);
   });
 });
 

@@ -1,6 +1,7 @@
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { AuthenticationError } from '../../errors.js';
 import { sanitizeForTerminal } from '../../terminal-text.js';
+import { errorMessage } from '../../util/error-message.js';
 
 /** What a failed `AuthMetadataService` call concerned, for the error message. */
 export interface AuthMetadataCallContext {
@@ -40,7 +41,7 @@ export function toAuthMetadataError(error: unknown, context: AuthMetadataCallCon
   const { endpoint, serviceName, rpc, timeoutMs } = context;
   const where = `/${serviceName}/${rpc} at ${endpoint}`;
   if (!isServiceError(error)) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     return new AuthenticationError(`cannot fetch the client config: ${where} failed: ${reason}`, { code: 'ERR_CONFIG', endpoint, cause: error });
   }
   const codeName = status[error.code] ?? String(error.code);

@@ -1,11 +1,12 @@
 import type * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { fileURLToPath } from 'node:url';
+import type * as protoLoader from '@grpc/proto-loader';
+import { join } from 'node:path';
 import { AUTH_METADATA_SERVICE, IDENTITY_SERVICE } from '../../flyte/auth-metadata.js';
+import { lazyRequire } from '../../util/lazy.js';
+import { packageRoot } from '../../util/package-root.js';
 
-// `src/grpc-js/flyte/` under tsx and `dist/grpc-js/flyte/` after the build are both three levels below the package root, where
-// `protos/` ships (package.json `files`).
-const PROTO_ROOT = fileURLToPath(new URL('../../../protos/', import.meta.url));
+// protobufjs (≈30 ms) loads when a definition is first built; the builders below are synchronous, hence require.
+const loadProtoLoader = lazyRequire<typeof protoLoader>('@grpc/proto-loader');
 
 export { AUTH_METADATA_SERVICE, AUTH_METADATA_SERVICE_V2, IDENTITY_SERVICE, IDENTITY_SERVICE_V2 } from '../../flyte/auth-metadata.js';
 
@@ -82,7 +83,6 @@ const LOADER_OPTIONS: protoLoader.Options = {
   // proto3 leaves unset strings and lists out of the wire: fill them so a response always has every field.
   defaults: true,
   oneofs: true,
-  includeDirs: [PROTO_ROOT],
 };
 
 const loaded = new Map<string, protoLoader.PackageDefinition>();
@@ -91,7 +91,8 @@ const loaded = new Map<string, protoLoader.PackageDefinition>();
 function loadFile(file: string): protoLoader.PackageDefinition {
   let definition = loaded.get(file);
   if (!definition) {
-    definition = protoLoader.loadSync(file, LOADER_OPTIONS);
+    // `protos/` ships beside `dist/` (package.json `files`).
+    definition = loadProtoLoader().loadSync(file, { ...LOADER_OPTIONS, includeDirs: [join(packageRoot(), 'protos')] });
     loaded.set(file, definition);
   }
   return definition;

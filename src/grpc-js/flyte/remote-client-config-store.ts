@@ -43,18 +43,3 @@ export class RemoteClientConfigStore extends AuthMetadataClientConfigStore {
     super({ ...storeOptions, transport: new GrpcAuthMetadataTransport({ endpoint, channelCredentials, channelOptions, interceptors }) });
   }
 }
-
-/** Options of `createRemoteClientConfigStore`: everything but the endpoint and the credentials. */
-export type RemoteClientConfigStoreFactoryOptions = Omit<RemoteClientConfigStoreOptions, 'endpoint' | 'channelCredentials'>;
-
-/**
- * A `RemoteClientConfigStore` for a channel target and its credentials: what the AUTH_MODE switch uses for the
- * server-published config.
- */
-export function createRemoteClientConfigStore(
-  target: string,
-  channelCredentials: grpc.ChannelCredentials,
-  options: RemoteClientConfigStoreFactoryOptions = {},
-): RemoteClientConfigStore {
-  return new RemoteClientConfigStore({ ...options, endpoint: target, channelCredentials });
-}
