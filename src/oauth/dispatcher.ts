@@ -1,4 +1,5 @@
 import { Client, EnvHttpProxyAgent, Pool, ProxyAgent, type Dispatcher } from 'undici';
+import type { EnvironmentProxies } from './proxy-refusal.js';
 import { PROXY_STATUS_MARKER, TUNNELLED_PROXY_AUTHORIZATION } from './proxy-headers.js';
 
 /**
@@ -104,7 +105,22 @@ export interface DispatcherTls {
  * `tunnelPlainHttp` keeps `CONNECT` for them too: a proxy token (IAP) must reach the proxy behind the tunnel, which
  * the forward proxy would take for its own in absolute form.
  */
-export function createOAuthDispatcher(tls: DispatcherTls, httpProxyUrl: string | undefined, tunnelPlainHttp = false): Dispatcher {
+export function createOAuthDispatcher(
+  tls: DispatcherTls,
+  httpProxyUrl: string | undefined,
+  tunnelPlainHttp: boolean,
+  proxies: EnvironmentProxies,
+): Dispatcher {
   if (httpProxyUrl) return new ProxyAgent({ uri: httpProxyUrl, requestTls: tls, factory: originFactory, proxyTunnel: tunnelPlainHttp });
-  return new EnvHttpProxyAgent({ connect: tls, requestTls: tls, factory: originFactory, proxyTunnel: tunnelPlainHttp });
+  // `''` rather than `undefined`: undici would read process.env again, later than the snapshot the messages rely on.
+  return new EnvHttpProxyAgent({
+    connect: tls,
+    requestTls: tls,
+    factory: originFactory,
+    proxyTunnel: tunnelPlainHttp,
+    httpProxy: proxies.http ?? '',
+    httpsProxy: proxies.https ?? '',
+    noProxy: proxies.noProxy ?? '',
+  });
 }
+

@@ -52,3 +52,23 @@ export function isProxyRefusal(error: unknown): boolean {
   }
   return false;
 }
+
+/** The proxies the `*_PROXY` environment variables name, as undici reads them (lower case first). */
+export interface EnvironmentProxies {
+  http: string | undefined;
+  /** Falls back to the `http` proxy, as undici does. */
+  https: string | undefined;
+  noProxy: string | undefined;
+}
+
+/** The `*_PROXY` variables of `env`, read once (undici reads them when its agent is made). */
+export function environmentProxies(env: NodeJS.ProcessEnv): EnvironmentProxies {
+  const http = env.http_proxy ?? env.HTTP_PROXY;
+  return { http, https: env.https_proxy ?? env.HTTPS_PROXY ?? http, noProxy: env.no_proxy ?? env.NO_PROXY };
+}
+
+/** The proxy a request to `target` goes through, as undici picks it: `httpProxyUrl`, else the environment's. */
+export function proxyFor(target: string, httpProxyUrl: string | undefined, proxies: EnvironmentProxies): string | undefined {
+  if (httpProxyUrl) return httpProxyUrl;
+  return target.startsWith('https:') ? proxies.https : proxies.http;
+}
