@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { AuthenticationError } from '../errors.js';
+import { sanitizeForTerminal } from '../terminal-text.js';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
@@ -27,6 +28,13 @@ export function validateRedirectUri(redirectUri: string | undefined): URL {
       endpoint: redirectUri,
     });
   }
+  if (url.search || url.hash || redirectUri.includes('#')) {
+    // The callback is matched by host, port and path, and the code exchange must repeat the URI exactly (RFC 6749 §4.1.3).
+    throw new AuthenticationError(`the redirect URI ${redirectUri} must not have a query or a fragment: register a plain loopback URI such as http://localhost:53593/callback`, {
+      code: 'ERR_CONFIG',
+      endpoint: redirectUri,
+    });
+  }
   if (!LOOPBACK_HOSTS.has(url.hostname)) {
     throw new AuthenticationError(
       `the redirect URI ${redirectUri} is not on a loopback address (127.0.0.1, [::1] or localhost): the login callback is served on this machine`,
@@ -41,7 +49,11 @@ export type CallbackOutcome = { ok: true; message: string } | { ok: false; messa
 
 /** A callback server waiting for the identity provider's redirect. */
 export interface CallbackListener {
-  /** Resolves with the full callback URL (`code`, `state`, `iss`) once a valid callback arrived; rejects on `?error=`, a state mismatch or abort. */
+  /**
+   * Resolves with the callback URL once a callback with the right `state` and a `code` arrived: the configured redirect
+   * URI with the callback's query (`code`, `state`, `iss`), whatever host the request named. Rejects on `?error=` with
+   * the right `state`, or on abort. Requests with a wrong or missing `state` get a 400 page and change nothing.
+   */
   readonly callback: Promise<URL>;
   /** Answers the held callback request (the page the user sees). */
   finish(outcome: CallbackOutcome): void;
@@ -143,9 +155,11 @@ function closeServer(server: Server): Promise<void> {
 }
 
 /**
- * Listens on the redirect URI's host and port for the one request that ends the login. Requests to other paths
- * (`/favicon.ico`) get a 404 and change nothing; the matching request is held open until {@link CallbackListener.finish}
- * so that the browser shows success only after the token exchange worked.
+ * Listens on the redirect URI's host and port for the one request that ends the login: the one carrying this login's
+ * `state`. Requests to other paths (`/favicon.ico`) get a 404, requests without a code, or with a wrong or missing
+ * `state` (a stale tab, a stray or forged request) a 400; none of them ends the login, which goes on waiting until its
+ * deadline. The matching request is held open until {@link CallbackListener.finish} so that the browser shows success
+ * only after the token exchange worked.
  */
 export async function listenForCallback(options: CallbackListenerOptions): Promise<CallbackListener> {
   const { redirectUri, expectedState, signal } = options;
@@ -170,8 +184,11 @@ export async function listenForCallback(options: CallbackListenerOptions): Promi
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
     answered.add(response);
     response.once('close', () => answered.delete(response));
-    const url = new URL(request.url ?? '/', redirectUri);
-    if (url.pathname !== redirectUri.pathname) {
+    // Only the path and the query of the request count; the host it names (absolute form, `//host/…`) does not.
+    const requested = new URL(request.url ?? '/', 'http://callback.invalid');
+    const url = new URL(redirectUri.href);
+    url.search = requested.search;
+    if (requested.pathname !== redirectUri.pathname) {
       send(response, 404, 'Not found', 'This page belongs to a command-line login and has nothing here.');
       return;
     }
@@ -182,33 +199,32 @@ export async function listenForCallback(options: CallbackListenerOptions): Promi
     const state = url.searchParams.get('state');
     const error = url.searchParams.get('error');
     const code = url.searchParams.get('code');
+    // Only this login's state may end it: a stale tab or a forged request (CSRF) gets a page, the login goes on.
+    if (state !== expectedState) {
+      send(
+        response,
+        400,
+        'Not this login',
+        state === null
+          ? 'This request carries no state parameter, so it does not belong to the login in progress, which is still waiting.'
+          : 'This request belongs to another login (the state parameter does not match); the login in progress is still waiting. Use the newest browser tab.',
+      );
+      return;
+    }
     if (!code && error === null) {
       send(response, 400, 'No authorization code', 'This request carries no authorization code; the login is still waiting.');
       return;
     }
-    // An error without state is the provider's own (it may not echo state on every error); anything else must match.
-    if (state !== expectedState && (state !== null || error === null)) {
-      fail(
-        response,
-        400,
-        'The login response does not belong to this login (the state parameter does not match). Start the login again.',
-        new AuthenticationError('the login callback carried a state that does not match this login (possible CSRF or a stale browser tab)', {
-          code: 'ERR_LOGIN',
-          endpoint: redirectUri.href,
-        }),
-      );
-      return;
-    }
     if (error !== null) {
       const description = url.searchParams.get('error_description');
-      const detail = description ? `${error}: ${description}` : error;
+      const detail = sanitizeForTerminal(description ? `${error}: ${description}` : error);
       fail(
         response,
         400,
         `The identity provider ended the login: ${detail}`,
         new AuthenticationError(`the identity provider ended the login with ${detail}`, {
           code: 'ERR_LOGIN',
-          oauthError: error,
+          oauthError: sanitizeForTerminal(error, 100),
           endpoint: redirectUri.href,
         }),
       );

@@ -1,6 +1,7 @@
 import { oidc } from '../oauth/openid-client.js';
 import { AuthenticationError } from '../errors.js';
 import { toAuthenticationError } from '../oauth/errors.js';
+import { sanitizeForTerminal } from '../terminal-text.js';
 import { withTokenRetry } from '../oauth/retry.js';
 import { InteractiveAuthenticator, type InteractiveAuthenticatorOptions, type LoginContext } from './interactive.js';
 import { formatDuration, LoginDeadline, loginAborted } from './login-deadline.js';
@@ -97,7 +98,9 @@ export class DeviceCodeAuthenticator extends InteractiveAuthenticator {
     try {
       const fallbackInterval = this.#options.pollIntervalMs && this.#options.pollIntervalMs > 0 ? this.#options.pollIntervalMs / 1000 : DEFAULT_INTERVAL_SECONDS;
       const polled = { ...device, interval: device.interval && device.interval > 0 ? device.interval : fallbackInterval };
-      return await deadline.race(oidc.pollDeviceAuthorizationGrant(configuration, polled, undefined, { signal: deadline.signal }));
+      const response = await deadline.race(oidc.pollDeviceAuthorizationGrant(configuration, polled, undefined, { signal: deadline.signal }));
+      context.checkIdToken(response);
+      return response;
     } catch (error) {
       if (deadline.signal.aborted) throw deadline.signal.reason as AuthenticationError;
       throw pollError(error, config.tokenEndpoint);
@@ -107,12 +110,13 @@ export class DeviceCodeAuthenticator extends InteractiveAuthenticator {
   }
 
   async #prompt(device: oidc.DeviceAuthorizationResponse): Promise<void> {
+    // Whatever the identity provider sent is shown on a terminal: no escape sequences, no line breaks.
     const prompt: DeviceCodePrompt = {
-      verificationUri: device.verification_uri,
-      userCode: device.user_code,
+      verificationUri: sanitizeForTerminal(device.verification_uri, 2_000),
+      userCode: sanitizeForTerminal(device.user_code, 100),
       expiresIn: device.expires_in,
     };
-    if (device.verification_uri_complete) prompt.verificationUriComplete = device.verification_uri_complete;
+    if (device.verification_uri_complete) prompt.verificationUriComplete = sanitizeForTerminal(device.verification_uri_complete, 2_000);
     try {
       await (this.#options.onPrompt ?? printDeviceCodePrompt)(prompt);
     } catch (error) {

@@ -4,6 +4,8 @@ import { traceLogin } from '../diagnostics/login-trace.js';
 import { publishStoreEvent, storeName } from '../diagnostics/store-events.js';
 import { AccessTokenNotFoundError, AuthenticationError } from '../errors.js';
 import { createOAuthConfiguration, grantParameters } from '../oauth/configuration.js';
+import { checkIdToken, idTokenOf, setIdTokenAside } from '../oauth/id-token.js';
+import { discoverIssuer } from '../oauth/issuer-discovery.js';
 import { createOAuthFetch, type OAuthFetch, type OAuthHttpOptions } from '../oauth/http.js';
 import { withTokenRetry, type TokenRetryOptions } from '../oauth/retry.js';
 import type { Credentials } from '../tokens/credentials.js';
@@ -38,13 +40,20 @@ export interface InteractiveAuthenticatorOptions extends OAuthHttpOptions {
 
 /** What a login flow works with: the resolved config and a ready openid-client configuration. */
 export interface LoginContext {
+  /** The config, with `issuer` from the server's metadata or the identity provider's discovery document, if any. */
   config: ClientConfig;
   clientId: string;
   configuration: oidc.Configuration;
-  /** `scope` and `audience`, leaving out what is unset. */
+  /** `scope` and `audience` of the login (never of a refresh), leaving out what is unset. */
   parameters: Record<string, string>;
   /** The caller's cancellation, if any. */
   signal: AbortSignal | undefined;
+  /**
+   * Checks a token response's ID token (set aside by the configuration's fetch): `iss` against the known issuer,
+   * `aud`, `exp`, and `nonce` when one was sent. A login calls it before it reports success.
+   * @throws AuthenticationError `ERR_BAD_TOKEN_RESPONSE` naming the claim, expected and received value.
+   */
+  checkIdToken(response: oidc.TokenEndpointResponse, nonce?: string): void;
 }
 
 /** A store that can serialise refreshes across processes (the file store does). */
@@ -70,6 +79,8 @@ export abstract class InteractiveAuthenticator extends Authenticator {
   #refusedRefreshToken: string | undefined;
   #warnedAboutStore = false;
   #forceLogin = false;
+  // The issuer found in the identity provider's discovery document, per token endpoint (`undefined`: none served).
+  #discovered: { tokenEndpoint: string; issuer: Promise<string | undefined> } | undefined;
 
   protected constructor(options: InteractiveAuthenticatorOptions, flow: string) {
     super({ endpoint: options.endpoint, headerKey: options.headerKey, refreshWindowMs: options.refreshWindowMs });
@@ -154,12 +165,16 @@ export abstract class InteractiveAuthenticator extends Authenticator {
       });
     }
     const key = this.#cacheKey(clientId);
+    const issuer = config.issuer || (await this.#discoverIssuer(config.tokenEndpoint));
+    const resolved: ClientConfig = issuer ? { ...config, issuer } : config;
     const context: LoginContext = {
-      config,
+      config: resolved,
       clientId,
-      configuration: createOAuthConfiguration(config, clientId, oidc.None(), this.#fetch),
+      // ID tokens are checked by `checkIdToken`, against the issuer when one is known and never against a guess.
+      configuration: createOAuthConfiguration(resolved, clientId, oidc.None(), setIdTokenAside(this.#fetch, config.tokenEndpoint)),
       parameters: grantParameters(this.#options.scopes?.length ? this.#options.scopes : config.scopes, this.#options.audience || config.audience),
       signal: this.#options.signal,
+      checkIdToken: (response, nonce) => checkIdToken(idTokenOf(response), { issuer, clientId, nonce, tokenEndpoint: config.tokenEndpoint }),
     };
     const run = (): Promise<Credentials> => (forced ? this.#login(context, key) : this.#obtain(context, key, previous, loginAllowed));
     try {
@@ -179,12 +194,15 @@ export abstract class InteractiveAuthenticator extends Authenticator {
     let refusal: AuthenticationError | undefined;
     if (source && refreshToken) {
       try {
+        // No `scope` and no `audience` (RFC 6749 §6: omitted means "as originally granted"): repeating the requested
+        // scopes fails with `invalid_scope` wherever consent granted fewer (flytekit's PKCE refresh and Go's oauth2 agree).
         const response = await withTokenRetry(
-          () => oidc.refreshTokenGrant(context.configuration, refreshToken, context.parameters),
+          () => oidc.refreshTokenGrant(context.configuration, refreshToken),
           'token endpoint',
           context.config.tokenEndpoint,
           this.#options.retry,
         );
+        context.checkIdToken(response);
         // Identity providers that do not rotate send no refresh token: the old one stays valid.
         const credentials = this.#toCredentials(response, source);
         await this.#write(key, credentials);
@@ -239,6 +257,13 @@ export abstract class InteractiveAuthenticator extends Authenticator {
     }
   }
 
+  // Only when the config names no issuer; looked for once per token endpoint (a failed search is not repeated either:
+  // it costs a few requests, and without an issuer the login works all the same).
+  #discoverIssuer(tokenEndpoint: string): Promise<string | undefined> {
+    if (this.#discovered?.tokenEndpoint !== tokenEndpoint) this.#discovered = { tokenEndpoint, issuer: discoverIssuer(tokenEndpoint, this.#fetch) };
+    return this.#discovered.issuer;
+  }
+
   async #clientConfig(): Promise<ClientConfig> {
     const config = await this.#options.cfgStore.getClientConfig();
     this.setHeaderKey(this.#options.headerKey || config.headerKey);
@@ -254,7 +279,7 @@ export abstract class InteractiveAuthenticator extends Authenticator {
     const credentials: Credentials = { accessToken: response.access_token, forEndpoint: this.endpoint };
     const refreshToken = response.refresh_token ?? previous?.refreshToken;
     if (refreshToken) credentials.refreshToken = refreshToken;
-    const idToken = response.id_token ?? previous?.idToken;
+    const idToken = idTokenOf(response) ?? previous?.idToken;
     if (idToken) credentials.idToken = idToken;
     const expiresAt = computeExpiresAt(response.access_token, response.expires_in);
     if (expiresAt !== undefined) credentials.expiresAt = expiresAt;

@@ -1,6 +1,7 @@
 import { oidc } from '../oauth/openid-client.js';
 import { AuthenticationError } from '../errors.js';
 import { toAuthenticationError } from '../oauth/errors.js';
+import { sanitizeForTerminal } from '../terminal-text.js';
 import { browserFallbackMessage, openSystemBrowser, type OpenBrowser } from './browser.js';
 import { listenForCallback, validateRedirectUri } from './callback-server.js';
 import { InteractiveAuthenticator, type InteractiveAuthenticatorOptions, type LoginContext } from './interactive.js';
@@ -54,6 +55,8 @@ export class PKCEAuthenticator extends InteractiveAuthenticator {
     // New for every login: a verifier or state reused across logins would let an old callback complete a new one.
     const codeVerifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
+    // OpenID Connect: a fresh nonce binds the ID token to this login (and some providers refuse `openid` without one).
+    const nonce = requestsOpenId(parameters.scope) ? oidc.randomNonce() : undefined;
     const codeChallenge = await oidc.calculatePKCECodeChallenge(codeVerifier);
     const timeoutMs = this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const deadline = new LoginDeadline({
@@ -76,6 +79,7 @@ export class PKCEAuthenticator extends InteractiveAuthenticator {
           code_challenge: codeChallenge,
           code_challenge_method: 'S256',
           state,
+          ...(nonce ? { nonce } : {}),
         });
         this.#openBrowser(authorizationUrl.href, redirectUri, () => waiting && !deadline.signal.aborted);
         const callbackUrl = await listener.callback;
@@ -84,11 +88,12 @@ export class PKCEAuthenticator extends InteractiveAuthenticator {
         if (!config.issuer) callbackUrl.searchParams.delete('iss');
         try {
           const response = await oidc.authorizationCodeGrant(configuration, callbackUrl, { pkceCodeVerifier: codeVerifier, expectedState: state });
+          context.checkIdToken(response, nonce);
           listener.finish({ ok: true, message: `You are logged in to ${this.endpoint}. You can close this window.` });
           return response;
         } catch (error) {
           // A code exchange is not retried: the code is single-use, and a replay revokes the grant at many providers.
-          const failure = exchangeError(error, config.tokenEndpoint, configuration.serverMetadata().issuer);
+          const failure = exchangeError(error, config.tokenEndpoint);
           listener.finish({ ok: false, message: `The login could not be completed: ${failure.message}` });
           throw failure;
         }
@@ -113,16 +118,29 @@ export class PKCEAuthenticator extends InteractiveAuthenticator {
   }
 }
 
-const VALIDATION_CODES = new Set(['OAUTH_INVALID_RESPONSE', 'OAUTH_JWT_CLAIM_COMPARISON', 'OAUTH_JSON_ATTRIBUTE_COMPARISON', 'OAUTH_JWT_TIMESTAMP_CHECK']);
+/** Whether the `scope` parameter asks for OpenID Connect. */
+function requestsOpenId(scope: string | undefined): boolean {
+  return (scope ?? '').split(' ').includes('openid');
+}
 
-/** Like {@link toAuthenticationError}, but says which check failed when the response did not validate (issuer mix-ups). */
-function exchangeError(error: unknown, tokenEndpoint: string, issuer: string): AuthenticationError {
+// openid-client's checks of the callback and the response (`OAUTH_INVALID_RESPONSE`, …_COMPARISON_FAILED, …).
+const VALIDATION_CODE = /^OAUTH_(INVALID_RESPONSE|JWT_CLAIM_COMPARISON|JSON_ATTRIBUTE_COMPARISON|JWT_TIMESTAMP_CHECK)/;
+
+/** Like {@link toAuthenticationError}, but says which check failed when the callback or the response did not validate. */
+function exchangeError(error: unknown, tokenEndpoint: string): AuthenticationError {
   const inner = error instanceof oidc.ClientError ? error.cause : undefined;
-  if (error instanceof oidc.ClientError && VALIDATION_CODES.has(error.code ?? '') && inner instanceof Error) {
-    return new AuthenticationError(
-      `the login response could not be validated: ${inner.message} (expected issuer ${issuer}; set \`issuer\` in the client config to the identity provider's issuer)`,
-      { code: 'ERR_BAD_TOKEN_RESPONSE', endpoint: tokenEndpoint, cause: error },
-    );
+  if (error instanceof oidc.ClientError && VALIDATION_CODE.test(error.code ?? '') && inner instanceof Error) {
+    const { expected, parameters } = (inner.cause ?? {}) as { expected?: unknown; parameters?: unknown };
+    const received = parameters instanceof URLSearchParams ? parameters.get('iss') : undefined;
+    const values =
+      typeof expected === 'string'
+        ? ` (expected ${JSON.stringify(expected)}, received ${JSON.stringify(received ?? null)}; set \`issuer\` in the client config to the identity provider's issuer)`
+        : '';
+    return new AuthenticationError(`the login response could not be validated: ${sanitizeForTerminal(inner.message)}${sanitizeForTerminal(values)}`, {
+      code: 'ERR_BAD_TOKEN_RESPONSE',
+      endpoint: tokenEndpoint,
+      cause: error,
+    });
   }
   return toAuthenticationError(error, 'token endpoint', tokenEndpoint);
 }

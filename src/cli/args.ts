@@ -21,6 +21,8 @@ export interface GlobalOptions {
   noBrowser: boolean;
   /** `--verbose`: the debug lines (token requests, logins, retries, store events) on stderr, redacted. */
   verbose: boolean;
+  /** `--auth-metadata-service NAME`: overrides `admin.authMetadataService` / `FLYTE_ADMIN_AUTHMETADATASERVICE`. */
+  authMetadataService?: string;
 }
 
 /** What the command line asks for. */
@@ -36,6 +38,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
   'no-browser': { type: 'boolean' },
   verbose: { type: 'boolean', short: 'v' },
+  'auth-metadata-service': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -86,7 +89,7 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
       throw new UsageError(`option --${name} does not apply to ${command} (only to ${allowed.join(', ')})`);
     }
   }
-  for (const name of ['config', 'endpoint'] as const) {
+  for (const name of ['config', 'endpoint', 'auth-metadata-service'] as const) {
     if (values[name] !== undefined && values[name].trim() === '') throw new UsageError(`option --${name} needs a non-empty value`);
   }
 
@@ -98,5 +101,6 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
   };
   if (values.config !== undefined) options.config = values.config;
   if (values.endpoint !== undefined) options.endpoint = values.endpoint.trim();
+  if (values['auth-metadata-service'] !== undefined) options.authMetadataService = values['auth-metadata-service'].trim();
   return { kind: 'command', command, options };
 }

@@ -13,6 +13,7 @@ import { defaultTokenStorePath, type UserConfigDirContext } from '../tokens/user
 import type { GlobalOptions } from './args.js';
 import type { CliEnvironment, Writer } from './environment.js';
 import { PROGRAM } from './usage.js';
+import { sanitizeForTerminal } from '../terminal-text.js';
 
 /** What every command works with. */
 export interface CommandContext {
@@ -31,6 +32,7 @@ export async function loadCliConfig(context: CommandContext): Promise<PlatformCo
   const env: Record<string, string | undefined> = { ...io.env };
   if (options.endpoint !== undefined) env['FLYTE_PLATFORM_URL'] = options.endpoint;
   if (options.insecure) env['FLYTE_PLATFORM_INSECURE'] = 'true';
+  if (options.authMetadataService !== undefined) env['FLYTE_ADMIN_AUTHMETADATASERVICE'] = options.authMetadataService;
   let cfg: PlatformConfig;
   try {
     cfg = await loadPlatformConfig({ configFile: options.config, env });
@@ -66,6 +68,7 @@ export function createCliAuth(cfg: PlatformConfig, context: CommandContext, opti
     clientConfigStore: options.clientConfigStore,
     openBrowser: cliOpenBrowser(io, context.options.noBrowser),
     onPrompt: io.onPrompt ?? ((prompt) => io.stderr(formatDeviceCodePrompt(prompt))),
+    warn: warningWriter(io.stderr),
   });
   return { ...auth, tokenStore };
 }
@@ -95,7 +98,7 @@ function configDirContext(env: Readonly<Record<string, string | undefined>>): Us
 // The stores' warnings begin with the program name already; they are shown as warnings, one line each.
 function warningWriter(stderr: Writer): (message: string) => void {
   return (message) => {
-    const text = message.replace(new RegExp(`^${PROGRAM}:\\s*`), '').replace(/\s+/g, ' ').trim();
+    const text = sanitizeForTerminal(message.replace(new RegExp(`^${PROGRAM}:\\s*`), ''), 2_000).replace(/\s+/g, ' ').trim();
     stderr(`${PROGRAM}: warning: ${text}\n`);
   };
 }

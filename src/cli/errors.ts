@@ -10,10 +10,13 @@ export class CliError extends Error {
 
 import { AuthenticationError } from '../errors.js';
 import { REDACTED } from '../flyte/redact.js';
+import { sanitizeForTerminal } from '../terminal-text.js';
 import { errorMessage } from '../util/error-message.js';
 
 // Shorter strings would redact ordinary words (`a`, `on`) out of the message; real secrets and tokens are longer.
 const MIN_SECRET_LENGTH = 4;
+// Long enough for any message of ours; a server's essay is cut.
+const MAX_LINE = 2_000;
 
 /** `text` with every known secret (4 characters or more) replaced by `<redacted>`. */
 export function redactSecrets(text: string, secrets: readonly (string | undefined)[]): string {
@@ -32,6 +35,8 @@ export function errorLine(error: unknown, secrets: readonly (string | undefined)
   let message = errorMessage(error);
   // The OAuth error is what people search for (`invalid_client`, `access_denied`): always on the line.
   if (error instanceof AuthenticationError && error.oauthError && !message.includes(error.oauthError)) message += ` (${error.oauthError})`;
-  message = redactSecrets(message, secrets).replace(/\s+/g, ' ').trim();
+  message = redactSecrets(message, secrets);
+  // Servers' words (error descriptions, gRPC status messages) reach the terminal: no escape sequences.
+  message = sanitizeForTerminal(message, MAX_LINE).replace(/\s+/g, ' ').trim();
   return message || (error instanceof Error ? error.name : 'unknown error');
 }

@@ -12,8 +12,13 @@ export interface ClientConfig {
   /** The gRPC metadata key that carries the token. Default `authorization`; flyteadmin uses `flyte-authorization`. */
   headerKey?: string;
   audience?: string;
-  /** The identity provider's issuer (from the server's OAuth2 metadata); defaults to the token endpoint's origin. */
+  /**
+   * The identity provider's issuer (from the server's OAuth2 metadata). When unset, the interactive flows look for the
+   * identity provider's discovery document near the token endpoint; without one, ID tokens' `iss` is not compared.
+   */
   issuer?: string;
+  /** Flyte 2's `dataplane_domain` from `GetPublicClientConfig`: where the data plane is served, when it differs. */
+  dataplaneDomain?: string;
 }
 
 /** Where an authenticator gets its `ClientConfig` from. */

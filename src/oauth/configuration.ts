@@ -16,6 +16,8 @@ export function createOAuthConfiguration(
   fetch: OAuthFetch,
 ): oidc.Configuration {
   const server: oidc.ServerMetadata = {
+    // openid-client needs a string. Without a known issuer, the token endpoint's origin stands in and is never compared:
+    // the interactive flows set ID tokens aside (`setIdTokenAside`) and drop an RFC 9207 `iss` callback parameter.
     issuer: config.issuer || new URL(config.tokenEndpoint).origin,
     token_endpoint: config.tokenEndpoint,
     ...(config.authorizationEndpoint ? { authorization_endpoint: config.authorizationEndpoint } : {}),

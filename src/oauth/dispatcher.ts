@@ -1,4 +1,5 @@
 import { Client, EnvHttpProxyAgent, Pool, ProxyAgent, type Dispatcher } from 'undici';
+import type { EnvironmentProxies } from './proxy-refusal.js';
 import { PROXY_STATUS_MARKER, TUNNELLED_PROXY_AUTHORIZATION } from './proxy-headers.js';
 
 /**
@@ -97,8 +98,29 @@ export interface DispatcherTls {
   rejectUnauthorized?: boolean;
 }
 
-/** The dispatcher for OAuth requests: through `httpProxyUrl`, or the `*_PROXY` environment variables, or direct. */
-export function createOAuthDispatcher(tls: DispatcherTls, httpProxyUrl: string | undefined): Dispatcher {
-  if (httpProxyUrl) return new ProxyAgent({ uri: httpProxyUrl, requestTls: tls, factory: originFactory });
-  return new EnvHttpProxyAgent({ connect: tls, requestTls: tls, factory: originFactory });
+/**
+ * The dispatcher for OAuth requests: through `httpProxyUrl`, or the `*_PROXY` environment variables, or direct.
+ * Through a proxy, `https` targets are tunnelled (`CONNECT`) and plain-`http` targets are sent in absolute form
+ * (`POST http://idp/token`), which squid's standard configuration allows while it refuses `CONNECT` to non-TLS ports.
+ * `tunnelPlainHttp` keeps `CONNECT` for them too: a proxy token (IAP) must reach the proxy behind the tunnel, which
+ * the forward proxy would take for its own in absolute form.
+ */
+export function createOAuthDispatcher(
+  tls: DispatcherTls,
+  httpProxyUrl: string | undefined,
+  tunnelPlainHttp: boolean,
+  proxies: EnvironmentProxies,
+): Dispatcher {
+  if (httpProxyUrl) return new ProxyAgent({ uri: httpProxyUrl, requestTls: tls, factory: originFactory, proxyTunnel: tunnelPlainHttp });
+  // `''` rather than `undefined`: undici would read process.env again, later than the snapshot the messages rely on.
+  return new EnvHttpProxyAgent({
+    connect: tls,
+    requestTls: tls,
+    factory: originFactory,
+    proxyTunnel: tunnelPlainHttp,
+    httpProxy: proxies.http ?? '',
+    httpsProxy: proxies.https ?? '',
+    noProxy: proxies.noProxy ?? '',
+  });
 }
+

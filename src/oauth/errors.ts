@@ -1,10 +1,13 @@
 import { AuthenticationError, type AuthenticationErrorCode } from '../errors.js';
+import { sanitizeForTerminal } from '../terminal-text.js';
 import { errorMessage } from '../util/error-message.js';
 import { ClientError, ResponseBodyError, WWWAuthenticateChallengeError } from './openid-client.js';
+import { isProxyRefusal } from './proxy-refusal.js';
 
 const UNREACHABLE_CODES = new Set(['OAUTH_TIMEOUT', 'OAUTH_ABORT']);
 
-function httpStatusOf(error: unknown): number | undefined {
+/** The HTTP status of a failed openid-client request, when the server answered. */
+export function httpStatusOf(error: unknown): number | undefined {
   if (error instanceof ResponseBodyError || error instanceof WWWAuthenticateChallengeError) return error.status;
   // The cause is the HTTP response; it comes from whichever fetch was used (undici's or the global one), so no instanceof.
   const cause: unknown = error instanceof ClientError ? error.cause : undefined;
@@ -29,8 +32,9 @@ export function toAuthenticationError(error: unknown, what: string, endpoint: st
   if (error instanceof AuthenticationError) return error;
   const at = `${what} ${endpoint}`;
   if (error instanceof ResponseBodyError) {
-    const description = error.error_description ? `: ${error.error_description}` : '';
-    return new AuthenticationError(`${at} answered HTTP ${error.status} ${error.error}${description}`, {
+    // The identity provider's words end up on a terminal: no control characters, no novel-length descriptions.
+    const description = error.error_description ? `: ${sanitizeForTerminal(error.error_description)}` : '';
+    return new AuthenticationError(`${at} answered HTTP ${error.status} ${sanitizeForTerminal(error.error, 100)}${description}`, {
       code: 'ERR_OAUTH_RESPONSE',
       oauthError: error.error,
       endpoint,
@@ -40,8 +44,8 @@ export function toAuthenticationError(error: unknown, what: string, endpoint: st
   if (error instanceof WWWAuthenticateChallengeError) {
     const parameters = error.cause[0]?.parameters;
     const oauthError = parameters?.error ?? 'invalid_client';
-    const description = parameters?.error_description ? `: ${parameters.error_description}` : '';
-    return new AuthenticationError(`${at} answered HTTP ${error.status} ${oauthError}${description}`, {
+    const description = parameters?.error_description ? `: ${sanitizeForTerminal(parameters.error_description)}` : '';
+    return new AuthenticationError(`${at} answered HTTP ${error.status} ${sanitizeForTerminal(oauthError, 100)}${description}`, {
       code: 'ERR_OAUTH_RESPONSE',
       oauthError,
       endpoint,
@@ -84,6 +88,6 @@ function isCertificateFailure(error: unknown): boolean {
 
 /** Whether a failed token request is worth repeating: network failures, timeouts, 5xx and 429, but not TLS trust. */
 export function isTransient(error: AuthenticationError): boolean {
-  if (error.code === 'ERR_IDP_UNREACHABLE') return !isCertificateFailure(error);
+  if (error.code === 'ERR_IDP_UNREACHABLE') return !isCertificateFailure(error) && !isProxyRefusal(error);
   return httpStatusOf(error.cause) === 429;
 }

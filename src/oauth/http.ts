@@ -8,6 +8,7 @@ import { lazyImport } from '../util/lazy.js';
 import type { DispatcherTls } from './dispatcher.js';
 import { TUNNELLED_PROXY_AUTHORIZATION } from './proxy-headers.js';
 import { withProxyAuthorization } from './proxy-authorization.js';
+import { describeProxy, environmentProxies, proxyFor, proxyRefusalStatus, ProxyRefusedError, type EnvironmentProxies } from './proxy-refusal.js';
 
 // undici (≈50 ms to load) and the dispatcher built on it load with the first OAuth request.
 const loadUndici = lazyImport(async () => {
@@ -67,10 +68,11 @@ export function readCaBundle(path: string): Buffer {
   return bundle;
 }
 
-// The CA bundle is read (and a bad one reported) at once; the dispatcher itself is made with the first request.
-function createDispatcher({ verify, httpProxyUrl }: OAuthHttpOptions): () => Promise<Dispatcher> {
+// The CA bundle is read (and a bad one reported) at once; the dispatcher itself is made with the first request, with
+// the proxies of the environment as it was when the fetch was made (so that messages name the proxy really used).
+function createDispatcher({ verify, httpProxyUrl, proxyAuthenticator }: OAuthHttpOptions, proxies: EnvironmentProxies): () => Promise<Dispatcher> {
   const tls: DispatcherTls = verify === false ? { rejectUnauthorized: false } : typeof verify === 'string' ? { ca: readCaBundle(verify) } : {};
-  return lazyImport(async () => (await loadUndici()).createOAuthDispatcher(tls, httpProxyUrl));
+  return lazyImport(async () => (await loadUndici()).createOAuthDispatcher(tls, httpProxyUrl, proxyAuthenticator !== undefined, proxies));
 }
 
 /**
@@ -82,11 +84,22 @@ export function createOAuthFetch(options: OAuthHttpOptions): OAuthFetch {
   if (options.fetch) {
     return proxyAuthenticator ? withProxyAuthorization(options.fetch, proxyAuthenticator, 'proxy-authorization') : options.fetch;
   }
-  const dispatcher = createDispatcher(options);
+  const proxies = environmentProxies(process.env);
+  const dispatcher = createDispatcher(options, proxies);
   // undici's Response passes openid-client's loose `instanceof Response` check.
   const base: OAuthFetch = async (url, init) => {
     const [{ fetch }, resolved] = await Promise.all([loadUndici(), dispatcher()]);
-    return fetch(url, { ...init, dispatcher: resolved } as RequestInit);
+    try {
+      return await fetch(url, { ...init, dispatcher: resolved } as RequestInit);
+    } catch (error) {
+      // A refusing proxy shows up as "Request was cancelled": say which proxy refused, and how.
+      const status = proxyRefusalStatus(error);
+      const proxy = status === undefined ? undefined : proxyFor(url, options.httpProxyUrl, proxies);
+      if (status === undefined || proxy === undefined) throw error;
+      // The same shape as undici's own network errors, with a cause that says it all (and keeps undici's error).
+      // eslint-disable-next-line preserve-caught-error
+      throw new TypeError('fetch failed', { cause: new ProxyRefusedError(describeProxy(proxy), status, error) });
+    }
   };
   return proxyAuthenticator ? withProxyAuthorization(base, proxyAuthenticator, TUNNELLED_PROXY_AUTHORIZATION) : base;
 }

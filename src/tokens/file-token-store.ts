@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
 import { publishStoreEvent } from '../diagnostics/store-events.js';
 import { AuthenticationError } from '../errors.js';
 import { writeFileAtomic } from './atomic-write.js';
@@ -26,12 +26,22 @@ export interface FileTokenStoreOptions {
 const FILE_MODE = 0o600;
 const DIRECTORY_MODE = 0o700;
 const FORMAT_VERSION = 1;
+// The directory of the default path: ours to tighten. A directory the user chose is not changed.
+const OWN_DIRECTORY = 'flyte-grpc-auth';
+// Permission bits mean nothing on Windows (ACLs decide there).
+const CHECKS_MODES = process.platform !== 'win32';
+
+const octal = (mode: number): string => `0${(mode & 0o777).toString(8)}`;
 
 /**
  * A `TokenStore` in one JSON file shared by every process of the user: `{ "version": 1, "credentials": { key: … } }`,
  * mode 0600 in a 0700 directory. Writes replace the file atomically under a cross-process lock, so concurrent writers
  * never lose each other's keys and readers never see half a file. A corrupt or unreadable file counts as empty (one
  * warning) and is rewritten by the next `set`. Entries with an expired access token and no refresh token are dropped.
+ *
+ * On the first read, a file readable by group or others is tightened to 0600, and so is its directory to 0700 when it
+ * is the package's own (`…/flyte-grpc-auth/`), with one warning. A file with a `version` other than 1 (written by a
+ * newer release) is an error naming the file, for reads and writes alike, and is never touched.
  */
 export class FileTokenStore implements TokenStore {
   /** The absolute path of the token file. */
@@ -39,6 +49,7 @@ export class FileTokenStore implements TokenStore {
   readonly #warner: OnceWarner;
   readonly #lockTimeoutMs: number;
   readonly #staleLockMs: number;
+  #permissionsChecked = !CHECKS_MODES;
 
   constructor(options: FileTokenStoreOptions = {}) {
     this.path = resolve(options.path ?? defaultTokenStorePath());
@@ -104,8 +115,44 @@ export class FileTokenStore implements TokenStore {
     await mkdir(dirname(this.path), { recursive: true, mode: DIRECTORY_MODE });
   }
 
+  /**
+   * Tightens a file readable by group or others (and the package's own directory), with one warning; once per store.
+   * A token file left at 0644 by an older release or a copy would otherwise stay readable until the next write.
+   */
+  async #tightenPermissions(): Promise<void> {
+    const changes: string[] = [];
+    const problems: string[] = [];
+    const tighten = async (path: string, wanted: number, what: string, directory: boolean): Promise<void> => {
+      let mode: number;
+      try {
+        const stats = await stat(path);
+        // Only what it should be: a directory where the file belongs is an unreadable file, reported by the read.
+        if (directory ? !stats.isDirectory() : !stats.isFile()) return;
+        mode = stats.mode;
+      } catch {
+        return;
+      }
+      if ((mode & 0o077) === 0) return;
+      try {
+        await chmod(path, wanted);
+        changes.push(`${what} ${path} was readable by others (mode ${octal(mode)}) and is now ${octal(wanted)}`);
+      } catch (error) {
+        problems.push(`${what} ${path} is readable by others (mode ${octal(mode)}) and could not be changed (${describeError(error)})`);
+      }
+    };
+    const directory = dirname(this.path);
+    await tighten(this.path, FILE_MODE, 'the token file', false);
+    // A directory chosen by the user (a project folder) is left alone: the file's own mode protects the tokens.
+    if (basename(directory) === OWN_DIRECTORY) await tighten(directory, DIRECTORY_MODE, 'its directory', true);
+    this.#permissionsChecked = true;
+    if (changes.length > 0 || problems.length > 0) {
+      this.#warner.warn('permissions', `flyte-grpc-auth: ${[...changes, ...problems].join('; ')}.`);
+    }
+  }
+
   // Reads need no lock: writes replace the file by rename, so a reader sees one whole version or the other.
   async #read(): Promise<Map<string, Credentials>> {
+    if (!this.#permissionsChecked) await this.#tightenPermissions();
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');
@@ -120,7 +167,7 @@ export class FileTokenStore implements TokenStore {
       }
       return new Map();
     }
-    const entries = parseTokenFile(text);
+    const entries = parseTokenFile(text, this.path);
     if (entries === undefined) {
       publishStoreEvent('file', 'warning', 0, `the token file ${this.path} is not a valid token file`);
       this.#warner.warn(
@@ -143,6 +190,7 @@ export class FileTokenStore implements TokenStore {
         await writeFileAtomic(this.path, serializeTokenFile(entries), FILE_MODE);
       });
     } catch (error) {
+      if (error instanceof UnknownTokenFileVersion) throw error;
       throw new AuthenticationError(`Could not write the token file ${this.path}: ${describeError(error)}`, {
         code: 'ERR_CONFIG',
         endpoint: this.path,
@@ -152,8 +200,17 @@ export class FileTokenStore implements TokenStore {
   }
 }
 
-/** The entries of a token file, or `undefined` when `text` is not one. Malformed entries are skipped. */
-function parseTokenFile(text: string): Map<string, Credentials> | undefined {
+/** A token file from a newer release: neither read nor written, so that release's data stays intact. */
+class UnknownTokenFileVersion extends AuthenticationError {
+  override name = 'UnknownTokenFileVersion';
+}
+
+/**
+ * The entries of a token file, or `undefined` when `text` is not one. Malformed entries are skipped. A file without a
+ * `version` is read as version 1 (hand-written files).
+ * @throws UnknownTokenFileVersion (`ERR_CONFIG`) for a `version` other than 1.
+ */
+function parseTokenFile(text: string, path: string): Map<string, Credentials> | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -161,6 +218,15 @@ function parseTokenFile(text: string): Map<string, Credentials> | undefined {
     return undefined;
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  const version = (parsed as { version?: unknown }).version;
+  if (version !== undefined && version !== FORMAT_VERSION) {
+    const shown = version === null || typeof version !== 'object' ? String(JSON.stringify(version)).slice(0, 20) : Array.isArray(version) ? 'a list' : 'an object';
+    throw new UnknownTokenFileVersion(
+      `the token file ${path} has version ${shown}, which this release of flyte-grpc-auth cannot read (it knows version ` +
+        `${FORMAT_VERSION}); the file was left untouched: upgrade flyte-grpc-auth, or point it at another token file`,
+      { code: 'ERR_CONFIG', endpoint: path },
+    );
+  }
   const stored = (parsed as { credentials?: unknown }).credentials;
   if (typeof stored !== 'object' || stored === null || Array.isArray(stored)) return undefined;
   const entries = new Map<string, Credentials>();

@@ -147,8 +147,9 @@ test("local clientId, scopes and audience win over the config store's", async ()
     await auth.refreshCredentials();
     const refresh = env.idp.tokenRequestLog[1]!.body;
     assert.equal(refresh.get('grant_type'), 'refresh_token');
-    assert.equal(refresh.get('scope'), 'openid offline');
-    assert.equal(refresh.get('audience'), 'local-audience');
+    // RFC 6749 §6: the refresh asks for what was granted; neither scope nor audience is repeated.
+    assert.equal(refresh.get('scope'), null);
+    assert.equal(refresh.get('audience'), null);
     assert.equal(refresh.get('client_id'), 'cli');
   });
 });
@@ -199,25 +200,29 @@ test('stray requests (/favicon.ico, other paths, a callback without a code) get 
   });
 });
 
-test('a callback with a wrong or missing state ends the login, and the page says so', async () => {
+test('a callback with a wrong or missing state does not end the login: the page says so, the server keeps listening', async () => {
   await withInteractiveEnvironment(async (env) => {
-    for (const query of ['code=abc&state=not-the-state', 'code=abc']) {
-      let visit: Promise<{ status: number; body: string }> | undefined;
-      const auth = pkce(env, {
-        openBrowser: async () => {
-          visit = fetch(`http://127.0.0.1:${env.callbackPort}/callback?${query}`).then(async (response) => ({
-            status: response.status,
-            body: await response.text(),
-          }));
-          await visit;
-        },
-      });
-      await rejectsWithAuthError(auth.refreshCredentials(), { code: 'ERR_LOGIN', message: /state that does not match this login/ });
-      const page = await visit;
-      assert.equal(page?.status, 400);
-      assert.match(page.body, /the state parameter does not match/);
-      assert.equal(await isListening(env.callbackPort), false);
-    }
+    const pages: Array<{ status: number; body: string }> = [];
+    let listeningAfter = false;
+    const auth = pkce(env, {
+      timeoutMs: 1_000,
+      openBrowser: async () => {
+        for (const query of ['code=abc&state=not-the-state', 'code=abc']) {
+          const response = await fetch(`http://127.0.0.1:${env.callbackPort}/callback?${query}`);
+          pages.push({ status: response.status, body: await response.text() });
+        }
+        listeningAfter = await isListening(env.callbackPort);
+      },
+    });
+    await rejectsWithAuthError(auth.refreshCredentials(), { code: 'ERR_LOGIN', message: /did not come back/ });
+    assert.deepEqual(
+      pages.map((page) => page.status),
+      [400, 400],
+    );
+    assert.match(pages[0]!.body, /belongs to another login \(the state parameter does not match\); the login in progress is still waiting/);
+    assert.match(pages[1]!.body, /carries no state parameter/);
+    assert.equal(listeningAfter, true, 'still waiting for the right callback');
+    assert.equal(await isListening(env.callbackPort), false, 'closed at the deadline');
     assert.equal(env.idp.tokenRequestCount, 0);
   });
 });
@@ -380,7 +385,8 @@ test("the provider's issuer: checked when configured (a clear error on mismatch)
     await rejectsWithAuthError(auth.refreshCredentials(), {
       code: 'ERR_BAD_TOKEN_RESPONSE',
       message:
-        'the login response could not be validated: unexpected "iss" (issuer) response parameter value (expected issuer https://login.example.com/oauth2/default; set `issuer` in the client config to the identity provider\'s issuer)',
+        'the login response could not be validated: unexpected "iss" (issuer) response parameter value (expected "https://login.example.com/oauth2/default", ' +
+        `received "${env.idp.issuer}"; set \`issuer\` in the client config to the identity provider's issuer)`,
     });
     await browser.idle();
     assert.equal(browser.finished[0]!.status, 500);

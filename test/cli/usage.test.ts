@@ -115,6 +115,8 @@ describe('CLI pieces (in-process)', () => {
     const error = new Error('token endpoint said\n  no to s3cr3t-value and s3cr3t-value\n    at somewhere (file.js:1:1)');
     assert.equal(errorLine(error, ['s3cr3t-value', undefined, 'x']), 'token endpoint said no to <redacted> and <redacted> at somewhere (file.js:1:1)');
     assert.equal(errorLine('plain'), 'plain');
+    // A server's words (gRPC status details, error_description) with terminal escape sequences.
+    assert.equal(errorLine(new Error('failed with INTERNAL (\u001b[2J\u001b]0;pwned\u0007boom\u009b)')), 'failed with INTERNAL ([2J]0;pwnedboom)');
   });
 
   test('runCli: stdout and stderr are the injected writers; never throws', async () => {

@@ -12,6 +12,11 @@ export interface HeadlessBrowserOptions {
   decision?: 'approve' | 'deny';
   /** The user code to type when a device page does not have it filled in. */
   userCode?: string;
+  /**
+   * Sees every GET before it is sent and may answer it instead (e.g. deliver the login callback its own way); returning
+   * `undefined` sends the request as usual.
+   */
+  intercept?: (url: URL) => Promise<Response | undefined>;
 }
 
 /**
@@ -96,6 +101,8 @@ export function createHeadlessBrowser(options: HeadlessBrowserOptions = {}): Hea
     if (cookies.size) headers.cookie = [...cookies].map(([name, value]) => `${name}=${value}`).join('; ');
     if (init.method === 'POST') headers['content-type'] = 'application/x-www-form-urlencoded';
     requests.push(`${init.method} ${url.href}`);
+    const intercepted = init.method === 'GET' ? await options.intercept?.(url) : undefined;
+    if (intercepted) return intercepted;
     const response = await fetch(url, {
       method: init.method,
       headers,

@@ -59,6 +59,8 @@ export interface IdentityProviderOptions {
   tls?: { key: Buffer; cert: Buffer };
   /** Extra oidc-provider configuration merged over the defaults. */
   configure?: (configuration: Configuration) => void;
+  /** Mount the provider under this path, so that the issuer has a path (`/api/oidc`, as glewlwyd or Keycloak realms). */
+  issuerPath?: string;
 }
 
 async function readBody(request: IncomingMessage): Promise<Buffer> {
@@ -81,7 +83,19 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
   // The provider needs the issuer URL, which needs the port: route requests to it once it exists.
   const route: { handler?: (req: IncomingMessage, res: ServerResponse) => unknown } = {};
 
+  const issuerPath = options.issuerPath?.replace(/\/+$/, '') ?? '';
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
+    if (issuerPath) {
+      // What a reverse proxy or `app.use(path, …)` does: the provider sees the path below its mount point.
+      const url = req.url ?? '/';
+      if (url !== issuerPath && !url.startsWith(`${issuerPath}/`) && !url.startsWith(`${issuerPath}?`)) {
+        res.writeHead(404, { 'content-type': 'text/plain' });
+        res.end('not found');
+        return;
+      }
+      (req as IncomingMessage & { originalUrl?: string }).originalUrl = url;
+      req.url = url.slice(issuerPath.length) || '/';
+    }
     void (async () => {
       if (req.method === 'POST' && req.url?.startsWith('/token')) {
         const raw = await readBody(req);
@@ -107,6 +121,7 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
           method: req.method,
           url: req.url,
           httpVersion: req.httpVersion,
+          originalUrl: (req as IncomingMessage & { originalUrl?: string }).originalUrl,
           socket: req.socket,
           connection: req.socket,
         });
@@ -124,7 +139,7 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  const issuer = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const issuer = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}${issuerPath}`;
 
   const configuration: Configuration = {
     clients: [

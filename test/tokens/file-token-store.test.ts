@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -148,14 +148,14 @@ test('FileTokenStore: JSON of the wrong shape is corrupt too; malformed entries 
   const dir = await tempDir(t);
   for (const content of ['[]', 'null', '"text"', '{"version":1}', '{"credentials":[1,2]}']) {
     const path = join(dir, `shape-${content.length}-${Math.random()}.json`);
-    await writeFile(path, content);
+    await writeFile(path, content, { mode: 0o600 });
     const warned = warnings();
     assert.equal(await new FileTokenStore({ path, warn: warned.warn }).get('k'), undefined);
     assert.equal(warned.list.length, 1, content);
   }
   const path = join(dir, 'mixed.json');
   const good = credentials('good');
-  await writeFile(path, JSON.stringify({ version: 1, credentials: { good, noToken: { forEndpoint: 'x' }, number: 7, nul: null } }));
+  await writeFile(path, JSON.stringify({ version: 1, credentials: { good, noToken: { forEndpoint: 'x' }, number: 7, nul: null } }), { mode: 0o600 });
   const warned = warnings();
   const store = new FileTokenStore({ path, warn: warned.warn });
   assert.deepEqual(await store.get('good'), good);
@@ -303,4 +303,76 @@ test('defaultTokenStorePath: the user config dir of each platform', () => {
     'C:\\Users\\u\\AppData\\Roaming\\flyte-grpc-auth\\tokens.json',
   );
   assert.equal(new FileTokenStore().path, defaultTokenStorePath());
+});
+
+test(
+  'FileTokenStore: on read, a 0644 file and a 0755 own directory are tightened to 0600 / 0700 with one warning; a chosen directory is left alone',
+  { skip: process.platform === 'win32' },
+  async (t) => {
+    const dir = await tempDir(t);
+    const own = join(dir, 'config', 'flyte-grpc-auth');
+    const path = join(own, 'tokens.json');
+    await new FileTokenStore({ path }).set('k', credentials('a'));
+    await chmod(own, 0o755);
+    await chmod(path, 0o644);
+    const { list, warn } = warnings();
+    const store = new FileTokenStore({ path, warn });
+    assert.equal((await store.get('k'))?.accessToken, 'SECRET-ACCESS-a');
+    assert.equal((await stat(path)).mode & 0o777, 0o600);
+    assert.equal((await stat(own)).mode & 0o777, 0o700);
+    assert.deepEqual(list, [
+      `flyte-grpc-auth: the token file ${path} was readable by others (mode 0644) and is now 0600; its directory ${own} was readable by others (mode 0755) and is now 0700.`,
+    ]);
+    // Once per store: a file loosened again later is not reported twice by the same store.
+    await chmod(path, 0o640);
+    await store.get('k');
+    assert.equal(list.length, 1);
+    assert.ok(!list.join().includes('SECRET'));
+
+    // A directory the user chose (a project folder) keeps its mode; the file is still tightened.
+    const chosen = join(dir, 'project');
+    const other = join(chosen, 'tokens.json');
+    await new FileTokenStore({ path: other }).set('k', credentials('b'));
+    await chmod(chosen, 0o755);
+    await chmod(other, 0o604);
+    const second = warnings();
+    await new FileTokenStore({ path: other, warn: second.warn }).get('k');
+    assert.equal((await stat(other)).mode & 0o777, 0o600);
+    assert.equal((await stat(chosen)).mode & 0o777, 0o755);
+    assert.deepEqual(second.list, [`flyte-grpc-auth: the token file ${other} was readable by others (mode 0604) and is now 0600.`]);
+
+    // Already tight: no warning at all.
+    await chmod(path, 0o600);
+    const quiet = warnings();
+    await new FileTokenStore({ path, warn: quiet.warn }).get('k');
+    assert.deepEqual(quiet.list, []);
+  },
+);
+
+test('FileTokenStore: an unknown version is an error naming the file for get, set and delete, and the file stays byte-identical', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'tokens.json');
+  for (const version of [2, '1', 0, null]) {
+    const original = `${JSON.stringify({ version, credentials: { k: credentials('future') }, newField: { kept: true } }, null, 4)}\n`;
+    await writeFile(path, original, { mode: 0o600 });
+    const { list, warn } = warnings();
+    const store = new FileTokenStore({ path, warn });
+    for (const operation of [() => store.get('k'), () => store.set('k', credentials('now')), () => store.delete('k'), () => store.set('other', credentials('x'))]) {
+      const error = await operation().then(
+        () => assert.fail(`expected a rejection for version ${JSON.stringify(version)}`),
+        (caught: unknown) => caught,
+      );
+      assert.ok(error instanceof AuthenticationError, String(error));
+      assert.equal(error.code, 'ERR_CONFIG');
+      assert.equal(error.endpoint, path);
+      assert.match(error.message, new RegExp(`^the token file ${path.replaceAll('.', '\\.')} has version ${JSON.stringify(JSON.stringify(version)).slice(1, -1)}, which this release`));
+      assert.match(error.message, /the file was left untouched/);
+      assert.ok(!error.message.includes('SECRET'));
+    }
+    assert.equal(await readFile(path, 'utf8'), original, 'byte-identical');
+    assert.deepEqual(list, []);
+  }
+  // No version at all (a hand-written file) is read as version 1.
+  await writeFile(path, JSON.stringify({ credentials: { k: credentials('legacy') } }));
+  assert.equal((await new FileTokenStore({ path }).get('k'))?.accessToken, 'SECRET-ACCESS-legacy');
 });

@@ -1,18 +1,14 @@
 import type * as grpc from '@grpc/grpc-js';
 import type * as protoLoader from '@grpc/proto-loader';
 import { join } from 'node:path';
+import { AUTH_METADATA_SERVICE, IDENTITY_SERVICE } from '../../flyte/auth-metadata.js';
 import { lazyRequire } from '../../util/lazy.js';
 import { packageRoot } from '../../util/package-root.js';
 
 // protobufjs (≈30 ms) loads when a definition is first built; the builders below are synchronous, hence require.
 const loadProtoLoader = lazyRequire<typeof protoLoader>('@grpc/proto-loader');
 
-/** The Flyte 1 name of the anonymous service that publishes the OAuth client configuration. */
-export const AUTH_METADATA_SERVICE = 'flyteidl.service.AuthMetadataService';
-/** The Flyte 2 name of the same service (same methods and field numbers, renamed messages). */
-export const AUTH_METADATA_SERVICE_V2 = 'flyteidl2.auth.AuthMetadataService';
-/** The Flyte 1 name of the service that tells who the caller is. */
-export const IDENTITY_SERVICE = 'flyteidl.service.IdentityService';
+export { AUTH_METADATA_SERVICE, AUTH_METADATA_SERVICE_V2, IDENTITY_SERVICE, IDENTITY_SERVICE_V2 } from '../../flyte/auth-metadata.js';
 
 /** `OAuth2MetadataResponse` (RFC 8414) as `@grpc/proto-loader` decodes it: camelCase, proto3 defaults filled in. */
 export interface OAuth2MetadataResponse {
@@ -37,6 +33,8 @@ export interface PublicClientAuthConfigResponse {
   authorizationMetadataKey: string;
   serviceHttpEndpoint: string;
   audience: string;
+  /** Flyte 2 only; `''` from a Flyte 1 server. */
+  dataplaneDomain: string;
 }
 
 /** A `google.protobuf.Value` as decoded by `@grpc/proto-loader` (the `kind` oneof as a field name). */
