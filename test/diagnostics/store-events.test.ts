@@ -141,7 +141,8 @@ test(
   'a corrupt token file: a warning event on every read that names the file, one process warning',
   withTemp(async (dir, warnings) => {
     const path = join(dir, 'tokens.json');
-    await writeFile(path, '{ not json');
+    // 0600, so that the only warning is the one about the content (a looser mode is tightened with its own warning).
+    await writeFile(path, '{ not json', { mode: 0o600 });
     const store = new FileTokenStore({ path, warn: (message) => warnings.push(message) });
     const recorder = recordDiagnostics();
     try {

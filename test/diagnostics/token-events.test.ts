@@ -84,6 +84,8 @@ test('a failed token request: error then the async pair, the AuthenticationError
     endpoint: env.server.address,
     clientId: BASIC_CLIENT.clientId,
     clientSecret: 'wrong-secret-value',
+    // Explicit, so that a refused Basic request is not tried again in the body (one token request).
+    tokenEndpointAuthMethod: 'client_secret_basic',
     cfgStore: new StaticClientConfigStore(env.clientConfig),
   });
   const recorder = recordDiagnostics();
