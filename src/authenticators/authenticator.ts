@@ -1,6 +1,7 @@
 import { DEFAULT_HEADER_KEY } from '../flyte/client-config.js';
 import type { Credentials } from '../tokens/credentials.js';
 import { defaultRefreshWindowMs, isExpired } from '../tokens/expiry.js';
+import { validateAccessToken, validateHeaderKey } from '../tokens/validate.js';
 
 import type { RefreshReason } from './refresh-reason.js';
 
@@ -12,7 +13,10 @@ export type AuthMetadata = readonly [key: string, value: string];
 export interface AuthenticatorOptions {
   /** The Flyte (or other gRPC) endpoint the credentials are for. */
   endpoint: string;
-  /** The metadata key for the token; falsy means `authorization`. */
+  /**
+   * The metadata key for the token; falsy means `authorization`. Checked here: a key that is not a legal text gRPC
+   * metadata key (`0-9 a-z _ . -` after lower-casing, not `-bin`, not reserved) throws `ERR_CONFIG`.
+   */
   headerKey?: string | undefined;
   /** Credentials to start with (for example from a token cache). */
   credentials?: Credentials | undefined;
@@ -40,9 +44,9 @@ export abstract class Authenticator {
 
   protected constructor(options: AuthenticatorOptions) {
     this.endpoint = options.endpoint;
-    this.#headerKey = options.headerKey || DEFAULT_HEADER_KEY;
+    this.#headerKey = options.headerKey ? validateHeaderKey(options.headerKey, 'the headerKey option') : DEFAULT_HEADER_KEY;
     this.#refreshWindowMs = options.refreshWindowMs;
-    if (options.credentials) this.setCredentials(options.credentials);
+    if (options.credentials) this.setCredentials(options.credentials, 'the credentials option');
   }
 
   /** The gRPC metadata key the token is sent under. */
@@ -124,14 +128,23 @@ export abstract class Authenticator {
    */
   protected abstract obtainCredentials(previous: Credentials | undefined, reason: RefreshReason): Promise<Credentials>;
 
-  protected setHeaderKey(headerKey: string | undefined): void {
-    const key = headerKey || DEFAULT_HEADER_KEY;
+  /**
+   * Switches the metadata key (from the client config, which may come from the server). `source` names where the key
+   * came from in the `ERR_CONFIG` error thrown for a key that cannot carry a token.
+   */
+  protected setHeaderKey(headerKey: string | undefined, source = 'the client config (headerKey / authorization_metadata_key)'): void {
+    const key = headerKey ? validateHeaderKey(headerKey, source) : DEFAULT_HEADER_KEY;
     if (key === this.#headerKey) return;
     this.#headerKey = key;
     if (this.#credentials) this.#header = [key, `Bearer ${this.#credentials.accessToken}`];
   }
 
-  protected setCredentials(credentials: Credentials): void {
+  /**
+   * Makes `credentials` current. `source` names where they came from in the `ERR_BAD_TOKEN_RESPONSE` error thrown when
+   * the access token cannot be sent (subclasses check earlier, naming the endpoint, file or command).
+   */
+  protected setCredentials(credentials: Credentials, source = `the ${this.constructor.name} for ${this.endpoint || 'its endpoint'}`): void {
+    validateAccessToken(credentials.accessToken, source);
     const now = Date.now();
     this.#credentials = credentials;
     this.#header = [this.#headerKey, `Bearer ${credentials.accessToken}`];

@@ -4,8 +4,8 @@ import { AuthenticationError } from '../errors.js';
 import { createOAuthConfiguration, grantParameters } from '../oauth/configuration.js';
 import { createOAuthFetch, type OAuthFetch, type OAuthHttpOptions } from '../oauth/http.js';
 import { withTokenRetry, type TokenRetryOptions } from '../oauth/retry.js';
+import { credentialsFromTokenResponse } from '../oauth/token-response.js';
 import type { Credentials } from '../tokens/credentials.js';
-import { computeExpiresAt } from '../tokens/expiry.js';
 import { Authenticator } from './authenticator.js';
 
 export interface ClientCredentialsAuthenticatorOptions extends OAuthHttpOptions {
@@ -48,17 +48,17 @@ export class ClientCredentialsAuthenticator extends Authenticator {
 
   protected override async obtainCredentials(): Promise<Credentials> {
     const config = await this.#options.cfgStore.getClientConfig();
-    this.setHeaderKey(config.headerKey || this.#options.headerKey);
+    this.setHeaderKey(
+      config.headerKey || this.#options.headerKey,
+      config.headerKey ? `the client config of ${this.endpoint} (the server's authorization_metadata_key, or headerKey)` : 'the headerKey option',
+    );
     const response = await withTokenRetry(
       () => oidc.clientCredentialsGrant(this.#configuration(config), this.#parameters(config)),
       'token endpoint',
       config.tokenEndpoint,
       this.#options.retry,
     );
-    const credentials: Credentials = { accessToken: response.access_token, forEndpoint: this.endpoint };
-    const expiresAt = computeExpiresAt(response.access_token, response.expires_in);
-    if (expiresAt !== undefined) credentials.expiresAt = expiresAt;
-    return credentials;
+    return credentialsFromTokenResponse(response, this.endpoint, config.tokenEndpoint);
   }
 
   #configuration(config: ClientConfig): oidc.Configuration {

@@ -62,7 +62,7 @@ export class CommandAuthenticator extends Authenticator {
 
   protected override async obtainCredentials(): Promise<Credentials> {
     if (this.#headerKeySource) {
-      this.setHeaderKey((await this.#headerKeySource.getClientConfig()).headerKey);
+      this.setHeaderKey((await this.#headerKeySource.getClientConfig()).headerKey, `the client config of ${this.endpoint || 'the endpoint'} (the server's authorization_metadata_key)`);
       this.#headerKeySource = undefined;
     }
     const accessToken = await runTokenCommand(this.#command, { timeoutMs: this.#timeoutMs, label: this.#label });

@@ -4,6 +4,7 @@ import { AuthType } from './auth-type.js';
 import { locateConfigFile, readConfigFile, type Environment } from './config-file.js';
 import { ConfigSources, describeOrigin, invalidValue, type Sourced } from './config-sources.js';
 import { PLATFORM_CONFIG_DEFAULTS, type PlatformConfig } from './platform-config.js';
+import { headerKeyProblem } from '../tokens/validate.js';
 
 /** Options of {@link loadPlatformConfig}. */
 export interface LoadPlatformConfigOptions {
@@ -78,6 +79,7 @@ export async function loadPlatformConfig(options: LoadPlatformConfigOptions = {}
   for (const [field, found] of Object.entries(optionalStrings)) {
     if (found !== undefined) cfg[field as keyof typeof optionalStrings] = found.value;
   }
+  if (optionalStrings.authorizationHeader !== undefined) checkHeaderKey(optionalStrings.authorizationHeader);
   const command = src.list(admin('command'), 'FLYTE_CREDENTIALS_COMMAND');
   if (command !== undefined) cfg.command = command.value;
   const proxyCommand = src.list(admin('proxyCommand'), 'FLYTE_CREDENTIALS_PROXY_COMMAND');
@@ -149,6 +151,12 @@ function normaliseEndpoint(found: Sourced<string>): string {
   const endpoint = found.value.trim().replace(/^dns:\/\/\//i, '');
   if (endpoint === '') throw invalidValue(found.origin, 'the endpoint is empty');
   return endpoint;
+}
+
+/** The token's metadata key must be one grpc-js can send (a bad one would otherwise fail every call). */
+function checkHeaderKey(found: Sourced<string>): void {
+  const problem = headerKeyProblem(found.value);
+  if (problem !== undefined) throw invalidValue(found.origin, `the header key ${JSON.stringify(found.value.slice(0, 64))} cannot be used: ${problem}`);
 }
 
 /** A duration that must be greater than zero (timeouts, intervals: zero would fail at once or spin). */

@@ -1,5 +1,6 @@
 import { ClientError, ResponseBodyError, WWWAuthenticateChallengeError } from 'openid-client';
 import { AuthenticationError, type AuthenticationErrorCode } from '../errors.js';
+import { tokenResponseProblem } from './token-response.js';
 
 const UNREACHABLE_CODES = new Set(['OAUTH_TIMEOUT', 'OAUTH_ABORT']);
 
@@ -62,12 +63,42 @@ export function toAuthenticationError(error: unknown, what: string, endpoint: st
       cause: error,
     });
   }
-  const message = error instanceof Error ? error.message : String(error);
+  // openid-client's own checks of a 200 answer: they carry the parsed body, which tells the real reason.
+  const body = rejectedBody(error);
+  const problem = body && ('access_token' in body || 'token_type' in body) ? tokenResponseProblem(body) : undefined;
+  if (problem !== undefined) return new AuthenticationError(`the ${at} ${problem}`, { code: 'ERR_BAD_TOKEN_RESPONSE', endpoint, cause: error });
+  const message = innermostCheck(error) ?? (error instanceof Error ? error.message : String(error));
   return new AuthenticationError(`${at} gave an unusable response: ${message}`, {
     code: 'ERR_BAD_TOKEN_RESPONSE',
     endpoint,
     cause: error,
   });
+}
+
+/** The links of an error's `cause` chain, outermost first (bounded: a cycle must not hang us). */
+export function causeChain(error: unknown): Error[] {
+  const chain: Error[] = [];
+  for (let link: unknown = error; link instanceof Error && chain.length < 16; link = link.cause) chain.push(link);
+  return chain;
+}
+
+// oauth4webapi attaches the JSON it refused as `cause: { body }` to its processing errors.
+function rejectedBody(error: unknown): Record<string, unknown> | undefined {
+  for (const link of causeChain(error)) {
+    const cause: unknown = link.cause;
+    if (typeof cause === 'object' && cause !== null && !(cause instanceof Error) && 'body' in cause) {
+      const body: unknown = cause.body;
+      if (typeof body === 'object' && body !== null && !Array.isArray(body)) return body as Record<string, unknown>;
+    }
+  }
+  return undefined;
+}
+
+// The deepest message of openid-client's chain (`"response" body "expires_in" property must be …`): the outer ones
+// only say "invalid response encountered". These name a field, never its value.
+function innermostCheck(error: unknown): string | undefined {
+  const checks = causeChain(error).filter((link) => link.name === 'OperationProcessingError' || link.name === 'UnsupportedOperationError');
+  return checks.at(-1)?.message.replace(/^"response" body /, '');
 }
 
 // Certificate problems do not go away by asking again: fail at once instead of after every backoff.

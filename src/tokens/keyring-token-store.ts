@@ -2,6 +2,7 @@ import type { Credentials } from './credentials.js';
 import { FileTokenStore } from './file-token-store.js';
 import { isUsable, parseStoredCredentials, toStoredCredentials } from './stored-credentials.js';
 import type { TokenStore } from './token-store.js';
+import { validateAccessToken } from './validate.js';
 import { describeError, OnceWarner, type WarningListener } from './warn.js';
 
 /**
@@ -90,11 +91,20 @@ export class KeyringTokenStore implements TokenStore {
     return this.#failed;
   }
 
+  /**
+   * @throws AuthenticationError (`ERR_BAD_TOKEN_RESPONSE`, naming the keychain item) when the item's access token
+   *   cannot be sent (a space, a line break, a non-ASCII character, over 16 KiB).
+   */
   async get(key: string): Promise<Credentials | undefined> {
     const found = await this.#call(key, 'read', async (entry) => entry.getPassword());
     if (typeof found === 'string') {
       const credentials = parseJson(found);
-      if (credentials) return isUsable(credentials) ? credentials : undefined;
+      if (credentials) {
+        if (!isUsable(credentials)) return undefined;
+        const item = `the OS keychain item ${key} (service ${this.service})`;
+        validateAccessToken(credentials.accessToken, item, item);
+        return credentials;
+      }
     }
     // No item (or an unusable one): credentials may sit in the fallback from a time the keychain failed.
     return this.fallback.get(key);
