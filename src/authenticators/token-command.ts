@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { AuthenticationError } from '../errors.js';
+import { setLongTimeout } from '../time/long-delay.js';
 import { MAX_ACCESS_TOKEN_LENGTH } from '../tokens/validate.js';
 
 /** How {@link runTokenCommand} runs a command. */
@@ -97,7 +98,7 @@ export function runTokenCommand(command: readonly string[], options: TokenComman
     const settle = (outcome: () => void): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      cancelTimeout();
       clearTimeout(graceTimer);
       outcome();
     };
@@ -133,7 +134,8 @@ export function runTokenCommand(command: readonly string[], options: TokenComman
       resolve(token);
     };
 
-    const timer = setTimeout(() => {
+    // Any length: a timeout beyond 24.8 days must not overflow a Node timer and stop the command at once.
+    const cancelTimeout = setLongTimeout(() => {
       timedOut = true;
       stop(child);
       child.stdout?.destroy();

@@ -3,6 +3,7 @@ import { FileTokenStore } from './file-token-store.js';
 import { isUsable, parseStoredCredentials, toStoredCredentials } from './stored-credentials.js';
 import type { TokenStore } from './token-store.js';
 import { validateAccessToken } from './validate.js';
+import { raceWithSignal, setLongTimeout } from '../time/long-delay.js';
 import { describeError, OnceWarner, type WarningListener } from './warn.js';
 
 /**
@@ -145,19 +146,18 @@ export class KeyringTokenStore implements TokenStore {
     if (this.#failed) return undefined;
     const keyring = await this.#module();
     if (!keyring) return undefined;
-    let timer: NodeJS.Timeout | undefined;
+    // A native call cannot be cancelled: past the timeout its answer is dropped (a hidden unlock prompt, say). The
+    // timer is not unref'd: while a keychain call is pending the caller is waiting for it; it is cleared right after.
+    const timeout = new AbortController();
+    const cancelTimer = setLongTimeout(() => timeout.abort(new Error(`the keychain did not answer within ${this.#timeoutMs} ms`)), this.#timeoutMs);
     try {
       const Entry = keyring.AsyncEntry ?? keyring.Entry;
-      const timeout = new Promise<never>((_, reject) => {
-        // Not unref'd: while a keychain call is pending the caller is waiting for it; the timer is cleared right after.
-        timer = setTimeout(() => reject(new Error(`the keychain did not answer within ${this.#timeoutMs} ms`)), this.#timeoutMs);
-      });
-      return await Promise.race([(async () => operation(new Entry(this.service, key)))(), timeout]);
+      return await raceWithSignal((async () => operation(new Entry(this.service, key)))(), timeout.signal);
     } catch (error) {
       this.#fail(`could not ${what} the OS keychain item (${describeError(error)})`);
       return undefined;
     } finally {
-      clearTimeout(timer);
+      cancelTimer();
     }
   }
 
