@@ -1,5 +1,6 @@
 import { ClientError, ResponseBodyError, WWWAuthenticateChallengeError } from 'openid-client';
 import { AuthenticationError, type AuthenticationErrorCode } from '../errors.js';
+import { ResponseBodyReadError, ResponseTooLargeError } from './bounded-response.js';
 import { tokenResponseProblem } from './token-response.js';
 
 const UNREACHABLE_CODES = new Set(['OAUTH_TIMEOUT', 'OAUTH_ABORT']);
@@ -48,9 +49,11 @@ export function toAuthenticationError(error: unknown, what: string, endpoint: st
       cause: error,
     });
   }
+  const bounded = boundedResponseError(error, at, endpoint);
+  if (bounded) return bounded;
   const status = httpStatusOf(error);
   if (status !== undefined) {
-    const code: AuthenticationErrorCode = status >= 500 || status === 429 ? 'ERR_IDP_UNREACHABLE' : 'ERR_BAD_TOKEN_RESPONSE';
+    const code: AuthenticationErrorCode = isUnavailableStatus(status) ? 'ERR_IDP_UNREACHABLE' : 'ERR_BAD_TOKEN_RESPONSE';
     return new AuthenticationError(`${at} answered HTTP ${status} without a valid OAuth response`, { code, endpoint, cause: error });
   }
   if (error instanceof ClientError && UNREACHABLE_CODES.has(error.code ?? '')) {
@@ -73,6 +76,40 @@ export function toAuthenticationError(error: unknown, what: string, endpoint: st
     endpoint,
     cause: error,
   });
+}
+
+const isUnavailableStatus = (status: number): boolean => status >= 500 || status === 429;
+
+// Why a body stopped arriving: the deepest reason of the chain (`UND_ERR_SOCKET: other side closed`, a timeout).
+function bodyReadReason(error: ResponseBodyReadError): string {
+  const links = causeChain(error.cause);
+  if (links.some((link) => link.name === 'TimeoutError')) return 'it stopped arriving before the request timed out';
+  if (links.some((link) => link.name === 'AbortError')) return 'the request was aborted';
+  const deepest = links.at(-1);
+  if (!deepest) return 'the connection failed';
+  const code = (deepest as NodeJS.ErrnoException).code;
+  return code ? `${code}: ${deepest.message}` : deepest.message;
+}
+
+// The fetch wrapper's verdicts on the body (see bounded-response.ts), wherever openid-client put them in its chain.
+function boundedResponseError(error: unknown, at: string, endpoint: string): AuthenticationError | undefined {
+  const links = causeChain(error);
+  const tooLarge = links.find((link): link is ResponseTooLargeError => link instanceof ResponseTooLargeError);
+  if (tooLarge) {
+    return new AuthenticationError(
+      `${at} answered HTTP ${tooLarge.status} with a body larger than ${tooLarge.limit} bytes (1 MiB), which is no OAuth answer; the request was aborted`,
+      { code: isUnavailableStatus(tooLarge.status) ? 'ERR_IDP_UNREACHABLE' : 'ERR_BAD_TOKEN_RESPONSE', endpoint, cause: error },
+    );
+  }
+  const broken = links.find((link): link is ResponseBodyReadError => link instanceof ResponseBodyReadError);
+  if (broken) {
+    return new AuthenticationError(`${at} answered HTTP ${broken.status}, but its body broke off after ${broken.bytesRead} bytes: ${bodyReadReason(broken)}`, {
+      code: 'ERR_IDP_UNREACHABLE',
+      endpoint,
+      cause: error,
+    });
+  }
+  return undefined;
 }
 
 /** The links of an error's `cause` chain, outermost first (bounded: a cycle must not hang us). */

@@ -4,6 +4,7 @@ import type { CustomFetch } from 'openid-client';
 import { fetch as undiciFetch, type Dispatcher, type RequestInit } from 'undici';
 import type { Authenticator } from '../authenticators/authenticator.js';
 import { AuthenticationError } from '../errors.js';
+import { withBoundedResponses } from './bounded-response.js';
 import { TUNNELLED_PROXY_AUTHORIZATION, createOAuthDispatcher } from './dispatcher.js';
 import { withProxyAuthorization } from './proxy-authorization.js';
 
@@ -66,15 +67,16 @@ function createDispatcher({ verify, httpProxyUrl }: OAuthHttpOptions): Dispatche
 
 /**
  * The fetch that applies `verify`, `httpProxyUrl` and `proxyAuthenticator` (or the caller's own fetch, with
- * `proxyAuthenticator` still applied on top).
+ * `proxyAuthenticator` still applied on top). Either way every answer is read completely, and at most 1 MiB, before
+ * openid-client sees it (see `withBoundedResponses`).
  */
 export function createOAuthFetch(options: OAuthHttpOptions): OAuthFetch {
   const { proxyAuthenticator } = options;
   if (options.fetch) {
-    return proxyAuthenticator ? withProxyAuthorization(options.fetch, proxyAuthenticator, 'proxy-authorization') : options.fetch;
+    const bounded = withBoundedResponses(options.fetch);
+    return proxyAuthenticator ? withProxyAuthorization(bounded, proxyAuthenticator, 'proxy-authorization') : bounded;
   }
   const dispatcher = createDispatcher(options);
-  // undici's Response passes openid-client's loose `instanceof Response` check.
-  const base: OAuthFetch = (url, init) => undiciFetch(url, { ...init, dispatcher } as RequestInit);
+  const base: OAuthFetch = withBoundedResponses((url, init) => undiciFetch(url, { ...init, dispatcher } as RequestInit));
   return proxyAuthenticator ? withProxyAuthorization(base, proxyAuthenticator, TUNNELLED_PROXY_AUTHORIZATION) : base;
 }
