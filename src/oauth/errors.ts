@@ -152,5 +152,6 @@ function isCertificateFailure(error: unknown): boolean {
 /** Whether a failed token request is worth repeating: network failures, timeouts, 5xx and 429, but not TLS trust. */
 export function isTransient(error: AuthenticationError): boolean {
   if (error.code === 'ERR_IDP_UNREACHABLE') return !isCertificateFailure(error);
-  return httpStatusOf(error.cause) === 429;
+  // The cause is a sanitised copy (see safeCause): its links keep `status`, not their classes.
+  return causeChain(error.cause).some((link) => (link as { status?: unknown }).status === 429);
 }
