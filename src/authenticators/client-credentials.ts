@@ -25,8 +25,13 @@ export interface ClientCredentialsAuthenticatorOptions extends OAuthHttpOptions 
   tokenEndpointAuthMethod?: 'client_secret_basic' | 'client_secret_post' | undefined;
   /** Retries of transient token-endpoint failures. */
   retry?: TokenRetryOptions | undefined;
-  /** How long before expiry the token is refreshed. Default: the smaller of 60 s and 10% of its lifetime. */
+  /**
+   * How long before expiry a new token is requested in the background (calls go on with the current one). Default:
+   * the smaller of 60 s and 10% of its lifetime.
+   */
   refreshWindowMs?: number | undefined;
+  /** How long before expiry calls wait for the new token instead. Default: the smaller of 10 s and 5% of its lifetime. */
+  expiryMarginMs?: number | undefined;
 }
 
 /**
@@ -41,7 +46,12 @@ export class ClientCredentialsAuthenticator extends Authenticator {
     if (!options.clientId || !options.clientSecret) {
       throw new AuthenticationError('Client ID and Client SECRET both are required.', { code: 'ERR_CONFIG' });
     }
-    super({ endpoint: options.endpoint, headerKey: options.headerKey, refreshWindowMs: options.refreshWindowMs });
+    super({
+      endpoint: options.endpoint,
+      headerKey: options.headerKey,
+      refreshWindowMs: options.refreshWindowMs,
+      expiryMarginMs: options.expiryMarginMs,
+    });
     this.#options = options;
     this.#fetch = createOAuthFetch(options);
   }

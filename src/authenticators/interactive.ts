@@ -30,8 +30,13 @@ export interface InteractiveAuthenticatorOptions extends OAuthHttpOptions {
   signal?: AbortSignal | undefined;
   /** Retries of transient token-endpoint failures during a refresh. */
   retry?: TokenRetryOptions | undefined;
-  /** How long before expiry the token is refreshed. Default: the smaller of 60 s and 10% of its lifetime. */
+  /**
+   * How long before expiry a renewal starts in the background (calls go on with the current token). Default: the
+   * smaller of 60 s and 10% of its lifetime.
+   */
   refreshWindowMs?: number | undefined;
+  /** How long before expiry calls wait for the renewal instead. Default: the smaller of 10 s and 5% of its lifetime. */
+  expiryMarginMs?: number | undefined;
 }
 
 /** What a login flow works with: the resolved config and a ready openid-client configuration. */
@@ -70,7 +75,12 @@ export abstract class InteractiveAuthenticator extends Authenticator {
   #forceLogin = false;
 
   protected constructor(options: InteractiveAuthenticatorOptions, flow: string) {
-    super({ endpoint: options.endpoint, headerKey: options.headerKey, refreshWindowMs: options.refreshWindowMs });
+    super({
+      endpoint: options.endpoint,
+      headerKey: options.headerKey,
+      refreshWindowMs: options.refreshWindowMs,
+      expiryMarginMs: options.expiryMarginMs,
+    });
     this.#options = options;
     this.#flow = flow;
     this.#store = options.tokenStore ?? new MemoryTokenStore();

@@ -91,6 +91,10 @@ export async function loadPlatformConfig(options: LoadPlatformConfigOptions = {}
     'FLYTE_ADMIN_DEVICEFLOWCONFIG_REFRESHTIME',
   );
   if (deviceRefresh !== undefined) cfg.deviceFlowConfig.refreshTimeMs = deviceRefresh.value;
+  const pkceMargin = src.durationMs(admin('pkceConfig', 'expiryMargin'), 'FLYTE_ADMIN_PKCECONFIG_EXPIRYMARGIN');
+  if (pkceMargin !== undefined) cfg.pkceConfig.expiryMarginMs = pkceMargin.value;
+  const deviceMargin = src.durationMs(admin('deviceFlowConfig', 'expiryMargin'), 'FLYTE_ADMIN_DEVICEFLOWCONFIG_EXPIRYMARGIN');
+  if (deviceMargin !== undefined) cfg.deviceFlowConfig.expiryMarginMs = deviceMargin.value;
   if (file !== undefined) cfg.source = file.path;
 
   const secretLocation = src.string(admin('clientSecretLocation'), 'FLYTE_CREDENTIALS_CLIENT_SECRET_LOCATION');
