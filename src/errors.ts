@@ -1,3 +1,5 @@
+import { safeCause } from './safe-cause.js';
+
 /**
  * Stable codes callers can switch on. They never change meaning between versions.
  * - `ERR_OAUTH_RESPONSE`: the identity provider answered with an OAuth error (`oauthError` holds it).
@@ -23,10 +25,17 @@ export interface AuthenticationErrorOptions {
   oauthError?: string | undefined;
   /** The URL or resource the failure concerns (token endpoint, config file, command). */
   endpoint?: string | undefined;
+  /**
+   * What went wrong underneath. Kept as a sanitised copy (see `safeCause`): the chain of errors with their names,
+   * messages and codes, without responses, bodies or sockets that could hold a token or a secret.
+   */
   cause?: unknown;
 }
 
-/** Authentication failed. The message never contains a secret or a token. */
+/**
+ * Authentication failed. Neither the message nor anything reachable from the error (its `cause` chain included)
+ * contains a secret or a token.
+ */
 export class AuthenticationError extends Error {
   override name = 'AuthenticationError';
   readonly code: AuthenticationErrorCode;
@@ -34,7 +43,8 @@ export class AuthenticationError extends Error {
   readonly endpoint: string | undefined;
 
   constructor(message: string, options: AuthenticationErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    const cause = safeCause(options.cause, (error) => error instanceof AuthenticationError);
+    super(message, cause === undefined ? undefined : { cause });
     this.code = options.code ?? 'ERR_OAUTH_RESPONSE';
     this.oauthError = options.oauthError;
     this.endpoint = options.endpoint;

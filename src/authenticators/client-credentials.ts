@@ -7,8 +7,8 @@ import { createOAuthConfiguration, grantParameters } from '../oauth/configuratio
 import { httpStatusOf } from '../oauth/errors.js';
 import { createOAuthFetch, type OAuthFetch, type OAuthHttpOptions } from '../oauth/http.js';
 import { withTokenRetry, type TokenRetryOptions } from '../oauth/retry.js';
+import { credentialsFromTokenResponse } from '../oauth/token-response.js';
 import type { Credentials } from '../tokens/credentials.js';
-import { computeExpiresAt } from '../tokens/expiry.js';
 import { Authenticator } from './authenticator.js';
 
 export interface ClientCredentialsAuthenticatorOptions extends OAuthHttpOptions {
@@ -33,8 +33,13 @@ export interface ClientCredentialsAuthenticatorOptions extends OAuthHttpOptions 
   tokenEndpointAuthMethod?: TokenEndpointAuthMethod | undefined;
   /** Retries of transient token-endpoint failures. */
   retry?: TokenRetryOptions | undefined;
-  /** How long before expiry the token is refreshed. Default: the smaller of 60 s and 10% of its lifetime. */
+  /**
+   * How long before expiry a new token is requested in the background (calls go on with the current one). Default:
+   * the smaller of 60 s and 10% of its lifetime.
+   */
   refreshWindowMs?: number | undefined;
+  /** How long before expiry calls wait for the new token instead. Default: the smaller of 10 s and 5% of its lifetime. */
+  expiryMarginMs?: number | undefined;
 }
 
 /**
@@ -51,7 +56,12 @@ export class ClientCredentialsAuthenticator extends Authenticator {
     if (!options.clientId || !options.clientSecret) {
       throw new AuthenticationError('Client ID and Client SECRET both are required.', { code: 'ERR_CONFIG' });
     }
-    super({ endpoint: options.endpoint, headerKey: options.headerKey, refreshWindowMs: options.refreshWindowMs });
+    super({
+      endpoint: options.endpoint,
+      headerKey: options.headerKey,
+      refreshWindowMs: options.refreshWindowMs,
+      expiryMarginMs: options.expiryMarginMs,
+    });
     this.#options = options;
     this.#fetch = createOAuthFetch(options);
   }
@@ -62,14 +72,14 @@ export class ClientCredentialsAuthenticator extends Authenticator {
 
   protected override async obtainCredentials(): Promise<Credentials> {
     const config = await this.#options.cfgStore.getClientConfig();
-    this.setHeaderKey(config.headerKey || this.#options.headerKey);
+    this.setHeaderKey(
+      config.headerKey || this.#options.headerKey,
+      config.headerKey ? `the client config of ${this.endpoint} (the server's authorization_metadata_key, or headerKey)` : 'the headerKey option',
+    );
     await loadOpenidClient();
     this.setTokenEndpoint(config.tokenEndpoint);
     const response = await this.#requestToken(config);
-    const credentials: Credentials = { accessToken: response.access_token, forEndpoint: this.endpoint };
-    const expiresAt = computeExpiresAt(response.access_token, response.expires_in);
-    if (expiresAt !== undefined) credentials.expiresAt = expiresAt;
-    return credentials;
+    return credentialsFromTokenResponse(response, this.endpoint, config.tokenEndpoint);
   }
 
   async #requestToken(config: ClientConfig): Promise<oidc.TokenEndpointResponse> {

@@ -22,8 +22,13 @@ export interface CommandAuthenticatorOptions {
   timeoutMs?: number | undefined;
   /** The endpoint the token is for (recorded in the credentials). Default `''`. */
   endpoint?: string | undefined;
-  /** How long before a JWT's `exp` the command runs again. Default: the smaller of 60 s and 10% of the lifetime. */
+  /**
+   * How long before a JWT's `exp` the command runs again in the background (calls go on with the current token).
+   * Default: the smaller of 60 s and 10% of the lifetime.
+   */
   refreshWindowMs?: number | undefined;
+  /** How long before a JWT's `exp` calls wait for the new token instead. Default: the smaller of 10 s and 5% of the lifetime. */
+  expiryMarginMs?: number | undefined;
   /** How error messages name the command. Default `command` (the proxy authenticator says `proxy command`). */
   label?: string | undefined;
 }
@@ -48,7 +53,12 @@ export class CommandAuthenticator extends Authenticator {
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
       throw new AuthenticationError(`Command timeout must be a positive number of milliseconds, got ${timeoutMs}`, { code: 'ERR_CONFIG' });
     }
-    super({ endpoint: options.endpoint ?? '', headerKey: options.headerKey, refreshWindowMs: options.refreshWindowMs });
+    super({
+      endpoint: options.endpoint ?? '',
+      headerKey: options.headerKey,
+      refreshWindowMs: options.refreshWindowMs,
+      expiryMarginMs: options.expiryMarginMs,
+    });
     this.#command = command;
     this.#timeoutMs = timeoutMs;
     this.#label = options.label || 'command';
@@ -67,7 +77,7 @@ export class CommandAuthenticator extends Authenticator {
 
   protected override async obtainCredentials(): Promise<Credentials> {
     if (this.#headerKeySource) {
-      this.setHeaderKey((await this.#headerKeySource.getClientConfig()).headerKey);
+      this.setHeaderKey((await this.#headerKeySource.getClientConfig()).headerKey, `the client config of ${this.endpoint || 'the endpoint'} (the server's authorization_metadata_key)`);
       this.#headerKeySource = undefined;
     }
     const accessToken = await runTokenCommand(this.#command, { timeoutMs: this.#timeoutMs, label: this.#label });

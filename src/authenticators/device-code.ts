@@ -3,6 +3,7 @@ import { AuthenticationError } from '../errors.js';
 import { toAuthenticationError } from '../oauth/errors.js';
 import { sanitizeForTerminal } from '../terminal-text.js';
 import { withTokenRetry } from '../oauth/retry.js';
+import { pollDeviceToken } from './device-polling.js';
 import { InteractiveAuthenticator, type InteractiveAuthenticatorOptions, type LoginContext } from './interactive.js';
 import { formatDuration, LoginDeadline, loginAborted } from './login-deadline.js';
 
@@ -55,7 +56,8 @@ export function printDeviceCodePrompt(prompt: DeviceCodePrompt): void {
 /**
  * OAuth2 device authorization grant (RFC 8628, flytekit's `DeviceCodeAuthenticator`) for machines without a browser:
  * the user opens a URL elsewhere and enters a code while this process polls the token endpoint (`interval` default
- * 5 s, `slow_down` adds 5 s). The refresh token is used first on every renewal.
+ * 5 s, `slow_down` adds 5 s; network errors and 5xx while polling are waited out, polling less often, until the code
+ * expires or `timeoutMs` passes). The refresh token is used first on every renewal.
  */
 export class DeviceCodeAuthenticator extends InteractiveAuthenticator {
   readonly #options: DeviceCodeAuthenticatorOptions;
@@ -90,15 +92,24 @@ export class DeviceCodeAuthenticator extends InteractiveAuthenticator {
     const expiresInMs = device.expires_in * 1000;
     const timeoutMs = this.#options.timeoutMs;
     const expiresFirst = timeoutMs === undefined || timeoutMs >= expiresInMs + EXPIRY_GRACE_MS;
+    // The last poll that failed for a passing reason (network, 5xx): it explains a login that then ran out of time.
+    let lastFailure: AuthenticationError | undefined;
     const deadline = new LoginDeadline({
       timeoutMs: expiresFirst ? expiresInMs + EXPIRY_GRACE_MS : timeoutMs,
       signal: context.signal,
-      onTimeout: () => (expiresFirst ? expiredError(config.tokenEndpoint) : timeoutError(timeoutMs ?? 0, config.tokenEndpoint)),
+      onTimeout: () =>
+        expiresFirst ? expiredError(config.tokenEndpoint, lastFailure) : timeoutError(timeoutMs ?? 0, config.tokenEndpoint, lastFailure),
     });
     try {
-      const fallbackInterval = this.#options.pollIntervalMs && this.#options.pollIntervalMs > 0 ? this.#options.pollIntervalMs / 1000 : DEFAULT_INTERVAL_SECONDS;
-      const polled = { ...device, interval: device.interval && device.interval > 0 ? device.interval : fallbackInterval };
-      const response = await deadline.race(oidc.pollDeviceAuthorizationGrant(configuration, polled, undefined, { signal: deadline.signal }));
+      const fallbackMs = this.#options.pollIntervalMs && this.#options.pollIntervalMs > 0 ? this.#options.pollIntervalMs : DEFAULT_INTERVAL_SECONDS * 1000;
+      const response = await pollDeviceToken(configuration, device, {
+        intervalMs: device.interval && device.interval > 0 ? device.interval * 1000 : fallbackMs,
+        signal: deadline.signal,
+        tokenEndpoint: config.tokenEndpoint,
+        onTransientFailure: (failure) => {
+          lastFailure = failure;
+        },
+      });
       context.checkIdToken(response);
       return response;
     } catch (error) {
@@ -125,8 +136,14 @@ export class DeviceCodeAuthenticator extends InteractiveAuthenticator {
   }
 }
 
+// What the token endpoint said when it last failed, for a login that ran out of time while it was down.
+function lastFailureNote(lastFailure: AuthenticationError | undefined): string {
+  return lastFailure ? ` (the last poll failed: ${lastFailure.message})` : '';
+}
+
 function expiredError(tokenEndpoint: string, cause?: unknown): AuthenticationError {
-  return new AuthenticationError('the device code expired before the login was completed; start the login again', {
+  const note = cause instanceof AuthenticationError ? lastFailureNote(cause) : '';
+  return new AuthenticationError(`the device code expired before the login was completed; start the login again${note}`, {
     code: 'ERR_LOGIN',
     oauthError: 'expired_token',
     endpoint: tokenEndpoint,
@@ -134,10 +151,11 @@ function expiredError(tokenEndpoint: string, cause?: unknown): AuthenticationErr
   });
 }
 
-function timeoutError(timeoutMs: number, tokenEndpoint: string): AuthenticationError {
-  return new AuthenticationError(`the device login was not completed within ${formatDuration(timeoutMs)}`, {
+function timeoutError(timeoutMs: number, tokenEndpoint: string, lastFailure: AuthenticationError | undefined): AuthenticationError {
+  return new AuthenticationError(`the device login was not completed within ${formatDuration(timeoutMs)}${lastFailureNote(lastFailure)}`, {
     code: 'ERR_LOGIN',
     endpoint: tokenEndpoint,
+    cause: lastFailure,
   });
 }
 

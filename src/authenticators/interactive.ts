@@ -8,8 +8,9 @@ import { checkIdToken, idTokenOf, setIdTokenAside } from '../oauth/id-token.js';
 import { discoverIssuer } from '../oauth/issuer-discovery.js';
 import { createOAuthFetch, type OAuthFetch, type OAuthHttpOptions } from '../oauth/http.js';
 import { withTokenRetry, type TokenRetryOptions } from '../oauth/retry.js';
+import { credentialsFromTokenResponse } from '../oauth/token-response.js';
 import type { Credentials } from '../tokens/credentials.js';
-import { computeExpiresAt, isExpired } from '../tokens/expiry.js';
+import { isExpired } from '../tokens/expiry.js';
 import { MemoryTokenStore, tokenStoreKey, type TokenStore } from '../tokens/token-store.js';
 import { errorMessage } from '../util/error-message.js';
 import { Authenticator, type AuthMetadata } from './authenticator.js';
@@ -34,8 +35,13 @@ export interface InteractiveAuthenticatorOptions extends OAuthHttpOptions {
   signal?: AbortSignal | undefined;
   /** Retries of transient token-endpoint failures during a refresh. */
   retry?: TokenRetryOptions | undefined;
-  /** How long before expiry the token is refreshed. Default: the smaller of 60 s and 10% of its lifetime. */
+  /**
+   * How long before expiry a renewal starts in the background (calls go on with the current token). Default: the
+   * smaller of 60 s and 10% of its lifetime.
+   */
   refreshWindowMs?: number | undefined;
+  /** How long before expiry calls wait for the renewal instead. Default: the smaller of 10 s and 5% of its lifetime. */
+  expiryMarginMs?: number | undefined;
 }
 
 /** What a login flow works with: the resolved config and a ready openid-client configuration. */
@@ -83,7 +89,12 @@ export abstract class InteractiveAuthenticator extends Authenticator {
   #discovered: { tokenEndpoint: string; issuer: Promise<string | undefined> } | undefined;
 
   protected constructor(options: InteractiveAuthenticatorOptions, flow: string) {
-    super({ endpoint: options.endpoint, headerKey: options.headerKey, refreshWindowMs: options.refreshWindowMs });
+    super({
+      endpoint: options.endpoint,
+      headerKey: options.headerKey,
+      refreshWindowMs: options.refreshWindowMs,
+      expiryMarginMs: options.expiryMarginMs,
+    });
     this.#options = options;
     this.#flow = flow;
     this.#store = options.tokenStore ?? new MemoryTokenStore();
@@ -203,8 +214,7 @@ export abstract class InteractiveAuthenticator extends Authenticator {
           this.#options.retry,
         );
         context.checkIdToken(response);
-        // Identity providers that do not rotate send no refresh token: the old one stays valid.
-        const credentials = this.#toCredentials(response, source);
+        const credentials = credentialsFromTokenResponse(response, this.endpoint, context.config.tokenEndpoint, source);
         await this.#write(key, credentials);
         return credentials;
       } catch (error) {
@@ -229,7 +239,7 @@ export abstract class InteractiveAuthenticator extends Authenticator {
 
   async #login(context: LoginContext, key: string): Promise<Credentials> {
     const response = await traceLogin(this.flow, this.endpoint, () => this.login(context));
-    const credentials = this.#toCredentials(response, undefined);
+    const credentials = credentialsFromTokenResponse(response, this.endpoint, context.config.tokenEndpoint);
     await this.#write(key, credentials);
     return credentials;
   }
@@ -245,13 +255,15 @@ export abstract class InteractiveAuthenticator extends Authenticator {
     try {
       // The key needs the client id; the config (and the server's header key) is fetched only when needed.
       let config = this.#options.clientId ? undefined : await this.#clientConfig();
-      const stored = await this.#read(this.#cacheKey(this.#options.clientId || config?.clientId));
+      const stored = await this.#read(this.#cacheKey(this.#options.clientId || config?.clientId), { strict: true });
       if (!stored) return;
       // Cached credentials go out under the server's header key from the first call on.
       if (!config && !this.#options.headerKey) config = await this.#clientConfig();
-      if (!this.getCredentials()) this.setCredentials(stored);
-    } catch {
-      // The config store failed: the call goes out without a token, and a rejection resolves the config again.
+      if (!this.getCredentials()) this.setCredentials(stored, 'the token store');
+    } catch (error) {
+      // A cached token that cannot be sent fails this call with its reason; anything else (the config store failed, or
+      // its header key is unusable) lets the call go out without a token, and a rejection resolves the config again.
+      if (isUnsendable(error)) throw error;
     } finally {
       this.#loaded = true;
     }
@@ -266,7 +278,10 @@ export abstract class InteractiveAuthenticator extends Authenticator {
 
   async #clientConfig(): Promise<ClientConfig> {
     const config = await this.#options.cfgStore.getClientConfig();
-    this.setHeaderKey(this.#options.headerKey || config.headerKey);
+    this.setHeaderKey(
+      this.#options.headerKey || config.headerKey,
+      this.#options.headerKey ? 'the headerKey option' : `the client config of ${this.endpoint} (the server's authorization_metadata_key)`,
+    );
     this.setTokenEndpoint(config.tokenEndpoint);
     return config;
   }
@@ -275,22 +290,14 @@ export abstract class InteractiveAuthenticator extends Authenticator {
     return tokenStoreKey(this.endpoint, clientId, this.#flow);
   }
 
-  #toCredentials(response: oidc.TokenEndpointResponse, previous: Credentials | undefined): Credentials {
-    const credentials: Credentials = { accessToken: response.access_token, forEndpoint: this.endpoint };
-    const refreshToken = response.refresh_token ?? previous?.refreshToken;
-    if (refreshToken) credentials.refreshToken = refreshToken;
-    const idToken = idTokenOf(response) ?? previous?.idToken;
-    if (idToken) credentials.idToken = idToken;
-    const expiresAt = computeExpiresAt(response.access_token, response.expires_in);
-    if (expiresAt !== undefined) credentials.expiresAt = expiresAt;
-    return credentials;
-  }
-
-  // A broken store costs a login, never the call: failures are reported once and otherwise ignored.
-  async #read(key: string): Promise<Credentials | undefined> {
+  // A broken store costs a login, never the call: failures are reported once and otherwise ignored. An entry whose
+  // access token cannot be sent fails the call that loads it (`strict`, naming the file or keychain item); a renewal
+  // skips it, and the credentials it obtains replace it.
+  async #read(key: string, { strict = false } = {}): Promise<Credentials | undefined> {
     try {
       return await this.#store.get(key);
     } catch (error) {
+      if (strict && isUnsendable(error)) throw error;
       this.#warnStore('read', error);
       return undefined;
     }
@@ -321,4 +328,9 @@ export abstract class InteractiveAuthenticator extends Authenticator {
       code: 'FLYTE_GRPC_AUTH_TOKEN_STORE',
     });
   }
+}
+
+// A cached token that cannot be sent: the call fails with this reason instead of going out without a token.
+function isUnsendable(error: unknown): boolean {
+  return error instanceof AuthenticationError && error.code === 'ERR_BAD_TOKEN_RESPONSE';
 }

@@ -1,8 +1,10 @@
 import { AuthenticationError } from '../errors.js';
+import { raceWithSignal, setLongTimeout } from '../time/long-delay.js';
 
-/** `150 ms`, `2 s`, `120 s`: for messages. */
+/** `150 ms`, `2 s`, `120 s`, `600 h`: for messages. */
 export function formatDuration(ms: number): string {
-  return ms < 1_000 ? `${Math.round(ms)} ms` : `${Math.round(ms / 1_000)} s`;
+  if (ms < 1_000) return `${Math.round(ms)} ms`;
+  return ms < 3_600_000 * 10 ? `${Math.round(ms / 1_000)} s` : `${Math.round(ms / 3_600_000)} h`;
 }
 
 /** The error a login ends with when the caller's signal aborts it. */
@@ -27,7 +29,7 @@ export interface LoginDeadlineOptions {
  */
 export class LoginDeadline {
   readonly #controller = new AbortController();
-  readonly #timer: NodeJS.Timeout | undefined;
+  readonly #cancelTimer: () => void = () => undefined;
   readonly #parent: AbortSignal | undefined;
   readonly #onParentAbort = (): void => {
     this.#controller.abort(loginAborted(this.#parent));
@@ -40,7 +42,8 @@ export class LoginDeadline {
     } else {
       options.signal?.addEventListener('abort', this.#onParentAbort, { once: true });
       if (options.timeoutMs !== undefined && Number.isFinite(options.timeoutMs)) {
-        this.#timer = setTimeout(() => this.#controller.abort(options.onTimeout()), Math.max(0, options.timeoutMs));
+        // Any length: a `600h` login timeout or a 30-day device code must not overflow a Node timer and end at once.
+        this.#cancelTimer = setLongTimeout(() => this.#controller.abort(options.onTimeout()), options.timeoutMs);
       }
     }
   }
@@ -51,28 +54,11 @@ export class LoginDeadline {
 
   /** Rejects with the signal's reason as soon as it aborts (the work itself may settle later; its result is dropped). */
   race<T>(work: Promise<T>): Promise<T> {
-    const signal = this.signal;
-    work.catch(() => undefined);
-    if (signal.aborted) return Promise.reject(signal.reason as Error);
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = (): void => reject(signal.reason as Error);
-      signal.addEventListener('abort', onAbort, { once: true });
-      work.then(
-        (value) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(value);
-        },
-        (error: unknown) => {
-          signal.removeEventListener('abort', onAbort);
-          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passes the work's own rejection through unchanged
-          reject(error);
-        },
-      );
-    });
+    return raceWithSignal(work, this.signal);
   }
 
   dispose(): void {
-    clearTimeout(this.#timer);
+    this.#cancelTimer();
     this.#parent?.removeEventListener('abort', this.#onParentAbort);
   }
 }

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { AuthenticationError } from '../errors.js';
+import { setLongTimeout } from '../time/long-delay.js';
+import { MAX_ACCESS_TOKEN_LENGTH } from '../tokens/validate.js';
 
 /** How {@link runTokenCommand} runs a command. */
 export interface TokenCommandOptions {
@@ -20,6 +22,11 @@ const TOKEN_PATTERN = /^[\x21-\x7e]+$/;
 
 function fail(message: string, command: string, cause?: unknown): AuthenticationError {
   return new AuthenticationError(message, { code: 'ERR_COMMAND', endpoint: command, ...(cause === undefined ? {} : { cause }) });
+}
+
+// The command ran, but what it printed is no token that can be sent.
+function badToken(message: string, command: string): AuthenticationError {
+  return new AuthenticationError(message, { code: 'ERR_BAD_TOKEN_RESPONSE', endpoint: command });
 }
 
 // Terminal control characters from stderr have no place in an error message or a log line.
@@ -56,8 +63,9 @@ function spawnFailure(error: NodeJS.ErrnoException, file: string, display: strin
 
 /**
  * Runs `command` without a shell (argv as given) and resolves with its trimmed stdout, which must be a single
- * token. Every failure is an `ERR_COMMAND` {@link AuthenticationError} that names the command, the exit code or
- * signal and stderr, and never quotes stdout: it may hold a token.
+ * token. Every failure is an {@link AuthenticationError} that names the command, the exit code or signal and stderr,
+ * and never quotes stdout (it may hold a token): `ERR_COMMAND` when the command failed, `ERR_BAD_TOKEN_RESPONSE`
+ * when it succeeded but printed no sendable token (nothing, several words, non-ASCII, over 16 KiB or 1 MiB).
  */
 export function runTokenCommand(command: readonly string[], options: TokenCommandOptions): Promise<string> {
   const { timeoutMs, label } = options;
@@ -90,7 +98,7 @@ export function runTokenCommand(command: readonly string[], options: TokenComman
     const settle = (outcome: () => void): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      cancelTimeout();
       clearTimeout(graceTimer);
       outcome();
     };
@@ -101,27 +109,33 @@ export function runTokenCommand(command: readonly string[], options: TokenComman
     const conclude = (code: number | null, signal: NodeJS.Signals | null): void => {
       if (timedOut) return reject(timeoutError());
       if (overflowed) {
-        return reject(fail(`${label} \`${display}\` printed more than ${MAX_STDOUT_BYTES} bytes on stdout; expected a single token`, display));
+        return reject(badToken(`${label} \`${display}\` printed more than ${MAX_STDOUT_BYTES} bytes on stdout; expected a single token`, display));
       }
       if (code !== 0) {
         const how = code === null ? `was killed by signal ${signal ?? 'unknown'}` : `exited with code ${code}`;
         return reject(fail(`${label} \`${display}\` ${how}: ${boundedStderr(stderr)}. Run it in a terminal to debug.`, display));
       }
       const token = Buffer.concat(stdout).toString('utf8').trim();
-      if (!token) return reject(fail(`${label} \`${display}\` printed no token on stdout`, display));
+      if (!token) return reject(badToken(`${label} \`${display}\` printed no token on stdout`, display));
       if (!TOKEN_PATTERN.test(token)) {
         return reject(
-          fail(
+          badToken(
             `${label} \`${display}\` printed ${token.length} characters on stdout that are not a single token ` +
               '(whitespace or non-ASCII characters inside); it must print only the token',
             display,
           ),
         );
       }
+      if (token.length > MAX_ACCESS_TOKEN_LENGTH) {
+        return reject(
+          badToken(`${label} \`${display}\` printed a token of ${token.length} characters; at most ${MAX_ACCESS_TOKEN_LENGTH} are accepted`, display),
+        );
+      }
       resolve(token);
     };
 
-    const timer = setTimeout(() => {
+    // Any length: a timeout beyond 24.8 days must not overflow a Node timer and stop the command at once.
+    const cancelTimeout = setLongTimeout(() => {
       timedOut = true;
       stop(child);
       child.stdout?.destroy();

@@ -1,3 +1,5 @@
+import { validateHeaderKey } from '../tokens/validate.js';
+
 /**
  * How to talk to the identity provider: flytekit's `ClientConfig`, camelCased.
  * A `RemoteClientConfigStore` fills it from the Flyte server's `AuthMetadataService`.
@@ -30,7 +32,9 @@ export interface ClientConfigStore {
 export class StaticClientConfigStore implements ClientConfigStore {
   readonly #config: ClientConfig;
 
+  /** @throws AuthenticationError (`ERR_CONFIG`) when `config.headerKey` cannot carry a token as gRPC metadata. */
   constructor(config: ClientConfig) {
+    if (config.headerKey) validateHeaderKey(config.headerKey, 'the StaticClientConfigStore config (headerKey)');
     this.#config = config;
   }
 

@@ -84,6 +84,7 @@ export function getAuthenticator(cfg: PlatformConfig, cfgStore: ClientConfigStor
         timeoutMs: cfg.deviceFlowConfig.timeoutMs,
         pollIntervalMs: cfg.deviceFlowConfig.pollIntervalMs,
         refreshWindowMs: cfg.deviceFlowConfig.refreshTimeMs,
+        expiryMarginMs: cfg.deviceFlowConfig.expiryMarginMs,
       });
     case 'pkce':
       return new PKCEAuthenticator({
@@ -91,6 +92,7 @@ export function getAuthenticator(cfg: PlatformConfig, cfgStore: ClientConfigStor
         openBrowser: options.openBrowser,
         timeoutMs: cfg.pkceConfig.timeoutMs,
         refreshWindowMs: cfg.pkceConfig.refreshTimeMs,
+        expiryMarginMs: cfg.pkceConfig.expiryMarginMs,
       });
   }
 }

@@ -4,6 +4,7 @@ import { AuthType } from './auth-type.js';
 import { locateConfigFile, readConfigFile, type Environment } from './config-file.js';
 import { ConfigSources, describeOrigin, invalidValue, type Sourced } from './config-sources.js';
 import { PLATFORM_CONFIG_DEFAULTS, type PlatformConfig } from './platform-config.js';
+import { headerKeyProblem } from '../tokens/validate.js';
 
 /** Options of {@link loadPlatformConfig}. */
 export interface LoadPlatformConfigOptions {
@@ -79,6 +80,7 @@ export async function loadPlatformConfig(options: LoadPlatformConfigOptions = {}
   for (const [field, found] of Object.entries(optionalStrings)) {
     if (found !== undefined) cfg[field as keyof typeof optionalStrings] = found.value;
   }
+  if (optionalStrings.authorizationHeader !== undefined) checkHeaderKey(optionalStrings.authorizationHeader);
   const command = src.list(admin('command'), 'FLYTE_CREDENTIALS_COMMAND');
   if (command !== undefined) cfg.command = command.value;
   const proxyCommand = src.list(admin('proxyCommand'), 'FLYTE_CREDENTIALS_PROXY_COMMAND');
@@ -90,6 +92,10 @@ export async function loadPlatformConfig(options: LoadPlatformConfigOptions = {}
     'FLYTE_ADMIN_DEVICEFLOWCONFIG_REFRESHTIME',
   );
   if (deviceRefresh !== undefined) cfg.deviceFlowConfig.refreshTimeMs = deviceRefresh.value;
+  const pkceMargin = src.durationMs(admin('pkceConfig', 'expiryMargin'), 'FLYTE_ADMIN_PKCECONFIG_EXPIRYMARGIN');
+  if (pkceMargin !== undefined) cfg.pkceConfig.expiryMarginMs = pkceMargin.value;
+  const deviceMargin = src.durationMs(admin('deviceFlowConfig', 'expiryMargin'), 'FLYTE_ADMIN_DEVICEFLOWCONFIG_EXPIRYMARGIN');
+  if (deviceMargin !== undefined) cfg.deviceFlowConfig.expiryMarginMs = deviceMargin.value;
   if (file !== undefined) cfg.source = file.path;
 
   const secretLocation = src.string(admin('clientSecretLocation'), 'FLYTE_CREDENTIALS_CLIENT_SECRET_LOCATION');
@@ -163,6 +169,12 @@ function serviceName(found: Sourced<string> | undefined): Sourced<string> | unde
     throw invalidValue(found.origin, 'expected a protobuf service name such as flyteidl2.auth.AuthMetadataService');
   }
   return { value: name, origin: found.origin };
+}
+
+/** The token's metadata key must be one grpc-js can send (a bad one would otherwise fail every call). */
+function checkHeaderKey(found: Sourced<string>): void {
+  const problem = headerKeyProblem(found.value);
+  if (problem !== undefined) throw invalidValue(found.origin, `the header key ${JSON.stringify(found.value.slice(0, 64))} cannot be used: ${problem}`);
 }
 
 /** A duration that must be greater than zero (timeouts, intervals: zero would fail at once or spin). */

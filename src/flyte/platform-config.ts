@@ -10,11 +10,17 @@ export interface PkceConfig {
    */
   timeoutMs: number;
   /**
-   * How long before expiry a token is refreshed.
+   * How long before expiry a token is renewed in the background (calls go on with it meanwhile).
    * YAML `admin.pkceConfig.refreshTime`, env `FLYTE_ADMIN_PKCECONFIG_REFRESHTIME`, default unset (the
    * authenticator's own refresh window; flytectl's 5 min default is not applied).
    */
   refreshTimeMs?: number;
+  /**
+   * How long before expiry calls wait for the renewed token instead (`expiryMarginMs`).
+   * YAML `admin.pkceConfig.expiryMargin`, env `FLYTE_ADMIN_PKCECONFIG_EXPIRYMARGIN`, default unset (the
+   * authenticator's own: the smaller of 10 s and 5% of the token's lifetime). Not a flytectl key.
+   */
+  expiryMarginMs?: number;
 }
 
 /**
@@ -32,11 +38,17 @@ export interface DeviceFlowConfig {
    */
   pollIntervalMs: number;
   /**
-   * How long before expiry a token is refreshed.
+   * How long before expiry a token is renewed in the background (calls go on with it meanwhile).
    * YAML `admin.deviceFlowConfig.refreshTime`, env `FLYTE_ADMIN_DEVICEFLOWCONFIG_REFRESHTIME`, default unset (the
    * authenticator's own refresh window; flytectl's 5 min default is not applied).
    */
   refreshTimeMs?: number;
+  /**
+   * How long before expiry calls wait for the renewed token instead (`expiryMarginMs`).
+   * YAML `admin.deviceFlowConfig.expiryMargin`, env `FLYTE_ADMIN_DEVICEFLOWCONFIG_EXPIRYMARGIN`, default unset (the
+   * authenticator's own: the smaller of 10 s and 5% of the token's lifetime). Not a flytectl key.
+   */
+  expiryMarginMs?: number;
 }
 
 /**

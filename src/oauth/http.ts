@@ -7,6 +7,7 @@ import { AuthenticationError } from '../errors.js';
 import { lazyImport } from '../util/lazy.js';
 import type { DispatcherTls } from './dispatcher.js';
 import { TUNNELLED_PROXY_AUTHORIZATION } from './proxy-headers.js';
+import { withBoundedResponses } from './bounded-response.js';
 import { withProxyAuthorization } from './proxy-authorization.js';
 import { describeProxy, environmentProxies, proxyFor, proxyRefusalStatus, ProxyRefusedError, type EnvironmentProxies } from './proxy-refusal.js';
 
@@ -77,17 +78,19 @@ function createDispatcher({ verify, httpProxyUrl, proxyAuthenticator }: OAuthHtt
 
 /**
  * The fetch that applies `verify`, `httpProxyUrl` and `proxyAuthenticator` (or the caller's own fetch, with
- * `proxyAuthenticator` still applied on top).
+ * `proxyAuthenticator` still applied on top). Either way every answer is read completely, and at most 1 MiB, before
+ * openid-client sees it (see `withBoundedResponses`).
  */
 export function createOAuthFetch(options: OAuthHttpOptions): OAuthFetch {
   const { proxyAuthenticator } = options;
   if (options.fetch) {
-    return proxyAuthenticator ? withProxyAuthorization(options.fetch, proxyAuthenticator, 'proxy-authorization') : options.fetch;
+    const bounded = withBoundedResponses(options.fetch);
+    return proxyAuthenticator ? withProxyAuthorization(bounded, proxyAuthenticator, 'proxy-authorization') : bounded;
   }
   const proxies = environmentProxies(process.env);
   const dispatcher = createDispatcher(options, proxies);
   // undici's Response passes openid-client's loose `instanceof Response` check.
-  const base: OAuthFetch = async (url, init) => {
+  const base: OAuthFetch = withBoundedResponses(async (url, init) => {
     const [{ fetch }, resolved] = await Promise.all([loadUndici(), dispatcher()]);
     try {
       return await fetch(url, { ...init, dispatcher: resolved } as RequestInit);
@@ -100,6 +103,6 @@ export function createOAuthFetch(options: OAuthHttpOptions): OAuthFetch {
       // eslint-disable-next-line preserve-caught-error
       throw new TypeError('fetch failed', { cause: new ProxyRefusedError(describeProxy(proxy), status, error) });
     }
-  };
+  });
   return proxyAuthenticator ? withProxyAuthorization(base, proxyAuthenticator, TUNNELLED_PROXY_AUTHORIZATION) : base;
 }

@@ -17,17 +17,19 @@ export function jwtExpiresAt(token: string): number | undefined {
 }
 
 /**
- * The earlier of `expires_in` (relative to `now`) and the JWT `exp`; `undefined` when neither is known,
- * in which case the token is used until the server rejects it.
+ * When the access token expires on this machine's clock: `now + expires_in` when the answer states a lifetime, else the
+ * JWT `exp`; `undefined` when neither is known, in which case the token is used until the server rejects it.
+ * `expires_in` wins because it is relative: a JWT `exp` is an instant on the identity provider's clock, and a local
+ * clock running ahead would make every fresh token look expired (a token request for every call).
  */
 export function computeExpiresAt(accessToken: string, expiresInSeconds: number | undefined, now = Date.now()): number | undefined {
-  const candidates: number[] = [];
-  if (typeof expiresInSeconds === 'number' && Number.isFinite(expiresInSeconds) && expiresInSeconds > 0) {
-    candidates.push(now + expiresInSeconds * 1000);
-  }
-  const fromJwt = jwtExpiresAt(accessToken);
-  if (fromJwt !== undefined) candidates.push(fromJwt);
-  return candidates.length === 0 ? undefined : Math.min(...candidates);
+  if (typeof expiresInSeconds === 'number' && Number.isFinite(expiresInSeconds) && expiresInSeconds > 0) return now + expiresInSeconds * 1000;
+  return jwtExpiresAt(accessToken);
+}
+
+/** Default expiry margin: the smaller of 10 s (Go oauth2's `expiryDelta`) and 5% of the token's lifetime. */
+export function defaultExpiryMarginMs(lifetimeMs: number): number {
+  return Math.min(10_000, Math.max(0, lifetimeMs) * 0.05);
 }
 
 /** Default refresh window: the smaller of 60 s and 10% of the token's lifetime. */

@@ -1,8 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import pRetry from 'p-retry';
 import type { lock as lockFunction } from 'proper-lockfile';
 import { publishStoreEvent } from '../diagnostics/store-events.js';
+import { raceWithSignal, setLongTimeout } from '../time/long-delay.js';
 
 /** How {@link withFileLock} waits for and holds a lock. */
 export interface FileLockOptions {
@@ -30,16 +31,17 @@ interface HeldLock {
 }
 const held = new AsyncLocalStorage<readonly HeldLock[]>();
 
-// Resolves true when `promise` settled within `timeoutMs`, false otherwise.
+// Resolves true when `promise` settled within `timeoutMs` (any length), false otherwise.
 async function settlesWithin(promise: Promise<unknown>, timeoutMs: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolveTimeout) => {
-    timer = setTimeout(resolveTimeout, timeoutMs, false);
-  });
+  const timeout = new AbortController();
+  const cancelTimer = setLongTimeout(() => timeout.abort(), timeoutMs);
   try {
-    return await Promise.race([promise.then(() => true), timeout]);
+    await raceWithSignal(promise, timeout.signal);
+    return true;
+  } catch {
+    return !timeout.signal.aborted;
   } finally {
-    clearTimeout(timer);
+    cancelTimer();
   }
 }
 
@@ -70,27 +72,36 @@ async function loadLock(): Promise<typeof lockFunction> {
   return (await lockModule).lock;
 }
 
+// proper-lockfile refreshes a held lock every `stale / 2` ms by default: a huge `staleMs` would overflow that timer
+// (and refresh every millisecond). Refreshing more often than needed is harmless.
+const MAX_LOCK_UPDATE_MS = 5_000;
+
 async function acquire(target: string, options: FileLockOptions, deadline: number): Promise<() => Promise<void>> {
   const lock = await loadLock();
-  let delay = 10;
-  for (;;) {
-    try {
-      return await lock(target, {
-        realpath: false,
-        stale: options.staleMs,
-        retries: 0,
-        onCompromised: options.onCompromised,
-      });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) {
-        throw Object.assign(new Error(`another process held the lock for more than ${options.timeoutMs} ms`), { code: 'ELOCKED' });
-      }
-      // Jittered so that waiting processes do not retry in lockstep.
-      await sleep(Math.min(remaining, delay * (0.5 + Math.random())));
-      delay = Math.min(delay * 2, 250);
-    }
+  try {
+    return await pRetry(
+      () =>
+        lock(target, {
+          realpath: false,
+          stale: options.staleMs,
+          update: Math.max(1_000, Math.min(options.staleMs / 2, MAX_LOCK_UPDATE_MS)),
+          retries: 0,
+          onCompromised: options.onCompromised,
+        }),
+      {
+        // Jittered so that waiting processes do not retry in lockstep; nobody waits past the deadline.
+        retries: Number.POSITIVE_INFINITY,
+        factor: 2,
+        minTimeout: 10,
+        maxTimeout: 250,
+        randomize: true,
+        maxRetryTime: Math.max(0, deadline - Date.now()),
+        shouldRetry: ({ error }) => (error as NodeJS.ErrnoException).code === 'ELOCKED',
+      },
+    );
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
+    throw Object.assign(new Error(`another process held the lock for more than ${options.timeoutMs} ms`), { code: 'ELOCKED' });
   }
 }
 

@@ -9,6 +9,7 @@ import { withFileLock, type FileLockOptions } from './file-lock.js';
 import { isUsable, parseStoredCredentials, toStoredCredentials } from './stored-credentials.js';
 import type { TokenStore } from './token-store.js';
 import { defaultTokenStorePath } from './user-config-dir.js';
+import { validateAccessToken } from './validate.js';
 import { describeError, OnceWarner, type WarningListener } from './warn.js';
 
 /** Options of {@link FileTokenStore}. */
@@ -58,9 +59,15 @@ export class FileTokenStore implements TokenStore {
     this.#staleLockMs = Math.max(2_000, options.staleLockMs ?? 10_000);
   }
 
+  /**
+   * @throws AuthenticationError (`ERR_BAD_TOKEN_RESPONSE`, naming the file and key) when the entry's access token
+   *   cannot be sent (a space, a line break, a non-ASCII character, over 16 KiB): it was not written by this package.
+   */
   async get(key: string): Promise<Credentials | undefined> {
     const credentials = (await this.#read()).get(key);
-    return credentials && isUsable(credentials) ? credentials : undefined;
+    if (!credentials || !isUsable(credentials)) return undefined;
+    validateAccessToken(credentials.accessToken, `the token file ${this.path} (entry ${key})`, this.path);
+    return credentials;
   }
 
   /** @throws AuthenticationError (`ERR_CONFIG`, naming the file) when the file cannot be written. */

@@ -3,6 +3,8 @@ import type { Credentials } from './credentials.js';
 import { FileTokenStore } from './file-token-store.js';
 import { isUsable, parseStoredCredentials, toStoredCredentials } from './stored-credentials.js';
 import type { TokenStore } from './token-store.js';
+import { validateAccessToken } from './validate.js';
+import { raceWithSignal, setLongTimeout } from '../time/long-delay.js';
 import { describeError, OnceWarner, type WarningListener } from './warn.js';
 
 /**
@@ -91,11 +93,20 @@ export class KeyringTokenStore implements TokenStore {
     return this.#failed;
   }
 
+  /**
+   * @throws AuthenticationError (`ERR_BAD_TOKEN_RESPONSE`, naming the keychain item) when the item's access token
+   *   cannot be sent (a space, a line break, a non-ASCII character, over 16 KiB).
+   */
   async get(key: string): Promise<Credentials | undefined> {
     const found = await this.#call(key, 'read', async (entry) => entry.getPassword());
     if (typeof found === 'string') {
       const credentials = parseJson(found);
-      if (credentials) return isUsable(credentials) ? credentials : undefined;
+      if (credentials) {
+        if (!isUsable(credentials)) return undefined;
+        const item = `the OS keychain item ${key} (service ${this.service})`;
+        validateAccessToken(credentials.accessToken, item, item);
+        return credentials;
+      }
     }
     // No item (or an unusable one): credentials may sit in the fallback from a time the keychain failed.
     return this.fallback.get(key);
@@ -136,19 +147,18 @@ export class KeyringTokenStore implements TokenStore {
     if (this.#failed) return undefined;
     const keyring = await this.#module();
     if (!keyring) return undefined;
-    let timer: NodeJS.Timeout | undefined;
+    // A native call cannot be cancelled: past the timeout its answer is dropped (a hidden unlock prompt, say). The
+    // timer is not unref'd: while a keychain call is pending the caller is waiting for it; it is cleared right after.
+    const timeout = new AbortController();
+    const cancelTimer = setLongTimeout(() => timeout.abort(new Error(`the keychain did not answer within ${this.#timeoutMs} ms`)), this.#timeoutMs);
     try {
       const Entry = keyring.AsyncEntry ?? keyring.Entry;
-      const timeout = new Promise<never>((_, reject) => {
-        // Not unref'd: while a keychain call is pending the caller is waiting for it; the timer is cleared right after.
-        timer = setTimeout(() => reject(new Error(`the keychain did not answer within ${this.#timeoutMs} ms`)), this.#timeoutMs);
-      });
-      return await Promise.race([(async () => operation(new Entry(this.service, key)))(), timeout]);
+      return await raceWithSignal((async () => operation(new Entry(this.service, key)))(), timeout.signal);
     } catch (error) {
       this.#fail(`could not ${what} the OS keychain item (${describeError(error)})`);
       return undefined;
     } finally {
-      clearTimeout(timer);
+      cancelTimer();
     }
   }
 

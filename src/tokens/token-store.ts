@@ -5,7 +5,10 @@ import type { Credentials } from './credentials.js';
  * {@link tokenStoreKey}, so two configurations never share a token.
  */
 export interface TokenStore {
-  /** The credentials stored under `key` (a copy), or `undefined`. */
+  /**
+   * The credentials stored under `key` (a copy), or `undefined`. The file and keychain stores reject with
+   * `ERR_BAD_TOKEN_RESPONSE` when the stored access token cannot be sent (see `validateAccessToken`).
+   */
   get(key: string): Promise<Credentials | undefined>;
   /** Stores a copy of `credentials` under `key`, replacing what was there. */
   set(key: string, credentials: Credentials): Promise<void>;

@@ -158,9 +158,10 @@ console.log('args-ok');
     const empty = scripts.write('empty.sh', '#!/bin/sh\necho "   "\n');
     const emptyError = await rejection(new CommandAuthenticator({ command: [empty] }).refreshCredentials());
     assert.equal(emptyError.message, `command \`${empty}\` printed no token on stdout`);
+    assert.equal(emptyError.code, 'ERR_BAD_TOKEN_RESPONSE', 'the command ran; what it printed is no token');
     const chatty = scripts.write('chatty.sh', '#!/bin/sh\necho "Your token is: secret-xyz"\n');
     const chattyError = await rejection(new CommandAuthenticator({ command: [chatty] }).refreshCredentials());
-    assert.equal(chattyError.code, 'ERR_COMMAND');
+    assert.equal(chattyError.code, 'ERR_BAD_TOKEN_RESPONSE');
     assert.match(chattyError.message, /printed 25 characters on stdout that are not a single token/);
     assert.doesNotMatch(chattyError.message, /secret-xyz/);
   });
@@ -248,7 +249,8 @@ describe('CommandAuthenticator with a real gRPC server', () => {
   });
 
   test('an expired token is replaced before the call that would have been rejected', async () => {
-    idp.setAccessTokenTtl(2);
+    // 3 s: with whole-second `exp` the token lives 2-3 s by our clock (under 1 s would count as a skewed clock's).
+    idp.setAccessTokenTtl(3);
     try {
       const { file, counter } = tokenCommand('expiring.js');
       const auth = new CommandAuthenticator({ command: [file] });
@@ -256,7 +258,7 @@ describe('CommandAuthenticator with a real gRPC server', () => {
       await unary(echo, { text: 'a' });
       const expiresAt = auth.getCredentials()?.expiresAt;
       assert.ok(expiresAt !== undefined);
-      // The replacement lives long enough to reach the server (a 2 s JWT can be nearly expired when issued).
+      // The replacement lives long enough to reach the server (a 3 s JWT can be nearly expired when issued).
       idp.setAccessTokenTtl(300);
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt - Date.now()) + 50));
       const from = server.calls.length;

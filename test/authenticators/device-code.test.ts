@@ -261,12 +261,14 @@ test('after a device login, renewals use the refresh token, not a new device cod
     const { fetch, deviceRequests } = deviceFetch(env, { interval: 0.05 });
     const auth = device(env, {
       fetch,
-      refreshWindowMs: 3_600_000,
       onPrompt: async (prompt) => void (await createHeadlessBrowser({ account: 'bob' }).navigate(prompt.verificationUriComplete!)),
     });
     const client = env.newClient(auth);
     await unary(client, { text: 'login' });
+    // Each rejection renews the token.
+    env.server.rejectNext(1);
     await unary(client, { text: 'refresh' });
+    env.server.rejectNext(1);
     await unary(client, { text: 'refresh' });
     assert.equal(deviceRequests(), 1);
     assert.deepEqual(Object.fromEntries(env.idp.tokenRequests), { [DEVICE_GRANT]: 1, refresh_token: 2 });

@@ -16,8 +16,11 @@ import { formBody, jsonResponse, passthrough } from '../support/oauth-fetch.js';
 import { type InteractiveEnvironment, withInteractiveEnvironment } from '../support/interactive-environment.js';
 
 const FAST_RETRY = { retries: 1, minTimeoutMs: 5, maxTimeoutMs: 10 };
-// Every token is inside its refresh window as soon as it is obtained: each call renews proactively.
-const ALWAYS_REFRESH = 3_600_000;
+// With 4 s tokens: calls stop using a token 50 ms after it arrives and wait for its proactive renewal, which may start
+// once half its lifetime has passed since the last token request (the minimum interval between requests).
+const TOKEN_TTL_SECONDS = 4;
+const RENEW_SOON = { expiryMarginMs: 3_950 };
+const pastMinInterval = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 2_050));
 
 function pkce(env: InteractiveEnvironment, browser: HeadlessBrowser, options: Partial<PKCEAuthenticatorOptions> = {}): PKCEAuthenticator {
   return new PKCEAuthenticator({
@@ -119,16 +122,17 @@ test('proactive refresh before expiry uses the refresh token; a rotated refresh 
     const browser = createHeadlessBrowser();
     const tokenStore = new MemoryTokenStore();
     const key = tokenStoreKey(env.server.address, 'cli', 'pkce');
-    env.idp.setAccessTokenTtl(2);
-    // Refresh once 100 ms of the 2 s lifetime have passed.
-    const auth = pkce(env, browser, { tokenStore, refreshWindowMs: 1_900 });
+    env.idp.setAccessTokenTtl(TOKEN_TTL_SECONDS);
+    const auth = pkce(env, browser, { tokenStore, ...RENEW_SOON });
     const client = env.newClient(auth);
     await unary(client, { text: 'login' });
     const first = (await tokenStore.get(key))!;
     assert.ok(first.refreshToken);
-    assert.ok(first.expiresAt! - Date.now() <= 2_000);
+    assert.ok(first.expiresAt! - Date.now() <= 4_000);
+    await unary(client, { text: 'too-soon' });
+    assert.deepEqual(grants(env), { authorization_code: 1 }, 'no second request within the minimum interval');
 
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await pastMinInterval();
     assert.equal((await unary(client, { text: 'renewed' })).subject, 'alice');
     const second = (await tokenStore.get(key))!;
     assert.deepEqual(grants(env), { authorization_code: 1, refresh_token: 1 });
@@ -137,7 +141,7 @@ test('proactive refresh before expiry uses the refresh token; a rotated refresh 
     assert.notEqual(second.accessToken, first.accessToken);
     assert.ok(auth.getCredentials()?.accessToken === second.accessToken);
 
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await pastMinInterval();
     await unary(client, { text: 'again' });
     assert.deepEqual(grants(env), { authorization_code: 1, refresh_token: 2 });
     assert.equal(env.idp.tokenRequestLog[2]!.body.get('refresh_token'), second.refreshToken);
@@ -174,10 +178,12 @@ test('a refused refresh token (invalid_grant) leads to exactly one new login and
 test('a refused proactive refresh opens no browser while the token works; the login starts once the server refuses the token', async () => {
   await withInteractiveEnvironment(async (env) => {
     const browser = createHeadlessBrowser();
-    const auth = pkce(env, browser, { refreshWindowMs: ALWAYS_REFRESH });
+    env.idp.setAccessTokenTtl(TOKEN_TTL_SECONDS);
+    const auth = pkce(env, browser, RENEW_SOON);
     const client = env.newClient(auth);
     await unary(client, { text: 'login' });
     await revokeRefreshToken(env, auth.getCredentials()!.refreshToken!);
+    await pastMinInterval();
 
     assert.equal((await unary(client, { text: 'still-valid' })).subject, 'alice');
     assert.deepEqual(grants(env), { authorization_code: 1, refresh_token: 1 });
@@ -202,7 +208,6 @@ test('a refresh response without a refresh token keeps the old one (identity pro
       let stripped = 0;
       const auth = pkce(env, browser, {
         tokenStore,
-        refreshWindowMs: ALWAYS_REFRESH,
         fetch: async (url, init) => {
           const response = await passthrough(url, init);
           if (formBody(init).get('grant_type') === 'refresh_token' && response.ok) {
@@ -218,7 +223,10 @@ test('a refresh response without a refresh token keeps the old one (identity pro
       const original = (await tokenStore.get(key))!.refreshToken;
       assert.ok(original);
 
+      // Each rejection renews the token with the refresh token.
+      env.server.rejectNext(1);
       await unary(client, { text: 'refresh-1' });
+      env.server.rejectNext(1);
       await unary(client, { text: 'refresh-2' });
       assert.equal(stripped, 2);
       assert.deepEqual(grants(env), { authorization_code: 1, refresh_token: 2 });
@@ -239,11 +247,14 @@ test('a transient refresh failure (503, connection reset) never deletes the cach
     const browser = createHeadlessBrowser();
     const tokenStore = new RecordingStore();
     const key = tokenStoreKey(env.server.address, 'cli', 'pkce');
-    const client = env.newClient(pkce(env, browser, { tokenStore, refreshWindowMs: ALWAYS_REFRESH }));
+    env.idp.setAccessTokenTtl(TOKEN_TTL_SECONDS);
+    const client = env.newClient(pkce(env, browser, { tokenStore, ...RENEW_SOON }));
     await unary(client, { text: 'login' });
     const cached = (await tokenStore.inner.get(key))!;
+    env.idp.setAccessTokenTtl(300);
 
     // Proactive renewal fails (first attempt + one retry): the call goes on with the still-valid token.
+    await pastMinInterval();
     env.idp.failTokenRequests({ kind: 'status', status: 503 }, 2);
     assert.equal((await unary(client, { text: 'proactive' })).subject, 'alice');
     assert.deepEqual(grants(env), { authorization_code: 1, refresh_token: 2 });
@@ -285,13 +296,14 @@ test('a store with withLock: the renewal runs inside the lock and adopts what an
       },
     };
     const key = tokenStoreKey(env.server.address, 'cli', 'pkce');
-    const first = pkce(env, browser, { tokenStore, refreshWindowMs: ALWAYS_REFRESH });
+    const first = pkce(env, browser, { tokenStore });
     const second = pkce(env, browser, { tokenStore });
     const [clientA, clientB] = [env.newClient(first), env.newClient(second)];
     await unary(clientA, { text: 'login' });
     assert.equal((await unary(clientB, { text: 'b-cached' })).subject, 'alice');
     assert.ok(second.getCredentials()?.accessToken === first.getCredentials()?.accessToken, 'B loaded what A stored');
 
+    env.server.rejectNext(1);
     await unary(clientA, { text: 'a-renews' });
     assert.deepEqual(grants(env), { authorization_code: 1, refresh_token: 1 });
     // B's token is refused: its renewal finds A's rotated credentials in the store and adopts them, instead of

@@ -100,6 +100,8 @@ const KEYS: readonly KeyRow[] = [
   { get: (c) => c.deviceFlowConfig.timeoutMs, yamlKey: 'admin.deviceFlowConfig.timeout', yamlValue: '5m', fromYaml: 300_000, env: 'FLYTE_ADMIN_DEVICEFLOWCONFIG_TIMEOUT', envValue: '20m', fromEnv: 1_200_000, byDefault: 600_000 },
   { get: (c) => c.deviceFlowConfig.pollIntervalMs, yamlKey: 'admin.deviceFlowConfig.pollInterval', yamlValue: 3_000_000_000, fromYaml: 3_000, env: 'FLYTE_ADMIN_DEVICEFLOWCONFIG_POLLINTERVAL', envValue: '250ms', fromEnv: 250, byDefault: 5_000 },
   { get: (c) => c.deviceFlowConfig.refreshTimeMs, yamlKey: 'admin.deviceFlowConfig.refreshTime', yamlValue: '2m', fromYaml: 120_000, env: 'FLYTE_ADMIN_DEVICEFLOWCONFIG_REFRESHTIME', envValue: '0s', fromEnv: 0, byDefault: undefined },
+  { get: (c) => c.pkceConfig.expiryMarginMs, yamlKey: 'admin.pkceConfig.expiryMargin', yamlValue: '30s', fromYaml: 30_000, env: 'FLYTE_ADMIN_PKCECONFIG_EXPIRYMARGIN', envValue: '5s', fromEnv: 5_000, byDefault: undefined },
+  { get: (c) => c.deviceFlowConfig.expiryMarginMs, yamlKey: 'admin.deviceFlowConfig.expiryMargin', yamlValue: '1m', fromYaml: 60_000, env: 'FLYTE_ADMIN_DEVICEFLOWCONFIG_EXPIRYMARGIN', envValue: '0s', fromEnv: 0, byDefault: undefined },
   { get: (c) => c.maxRetries, yamlKey: 'admin.maxRetries', yamlValue: 7, fromYaml: 7, env: 'FLYTE_ADMIN_MAXRETRIES', envValue: '0', fromEnv: 0, byDefault: 4 },
   { get: (c) => c.perRetryTimeoutMs, yamlKey: 'admin.perRetryTimeout', yamlValue: '1h30m', fromYaml: 5_400_000, env: 'FLYTE_ADMIN_PERRETRYTIMEOUT', envValue: '20000000000', fromEnv: 20_000, byDefault: 15_000 },
 ];

@@ -14,9 +14,11 @@ import {
   MemoryTokenStore,
   PKCEAuthenticator,
   StaticClientConfigStore,
+  tokenStoreKey,
   type PlatformConfig,
 } from '../../src/index.js';
 import { createScriptDir, type ScriptDir } from '../support/commands.js';
+import { startHostileTokenEndpoint, tokenBody } from '../support/hostile-token-endpoint.js';
 import { EchoClient, unary } from '../support/echo-service.js';
 import { startFlyteServer } from '../support/flyte-server.js';
 import type { FlyteServices } from '../support/flyte-services.js';
@@ -70,6 +72,35 @@ describe('getAuthenticator: the AUTH_MODE switch', () => {
       return true;
     });
   });
+
+  for (const [mode, section, flow] of [
+    [AuthType.PKCE, 'pkceConfig', 'pkce'],
+    [AuthType.DEVICEFLOW, 'deviceFlowConfig', 'deviceflow'],
+  ] as const) {
+    test(`admin.${section}.expiryMargin reaches the ${mode} authenticator: calls wait for a renewal from that margin on`, async () => {
+      const hostile = await startHostileTokenEndpoint({ kind: 'json', body: tokenBody('renewed-token') });
+      try {
+        for (const [margin, requests] of [['', 0], [`\n  ${section}:\n    expiryMargin: 30s`, 1]] as const) {
+          const cfg = await configFrom(dir, `admin:\n  endpoint: dns:///flyte.example.test:443\n  authType: ${mode}\n  clientId: cli${margin}\n`);
+          const tokenStore = new MemoryTokenStore();
+          // A cached token with 20 s left: inside a 30 s margin, outside the default (min(10 s, 5%)).
+          await tokenStore.set(tokenStoreKey('flyte.example.test:443', 'cli', flow), {
+            accessToken: 'cached-token',
+            refreshToken: 'cached-refresh',
+            expiresAt: Date.now() + 20_000,
+            forEndpoint: 'flyte.example.test:443',
+          });
+          const before = hostile.requests;
+          const authenticator = getAuthenticator(cfg, new StaticClientConfigStore({ tokenEndpoint: hostile.url }), { tokenStore });
+          const header = await authenticator.fetchGrpcCallAuthMetadata();
+          assert.equal(hostile.requests - before, requests);
+          assert.deepEqual(header, ['authorization', `Bearer ${requests ? 'renewed-token' : 'cached-token'}`]);
+        }
+      } finally {
+        await hostile.close();
+      }
+    });
+  }
 
   test('external command without a command: a clear configuration error', async () => {
     const cfg = await configFrom(dir, 'admin:\n  endpoint: localhost:1\n  authType: ExternalCommand\n');

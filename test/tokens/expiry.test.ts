@@ -12,10 +12,11 @@ test('JWT exp is read without verification; opaque or malformed tokens have none
   assert.equal(jwtExpiresAt(jwt({ exp: 'soon' })), undefined);
 });
 
-test('expiry is the earlier of expires_in and the JWT exp', () => {
+test('expiry comes from expires_in when the answer has it, else from the JWT exp', () => {
   const now = 1_000_000;
   assert.equal(computeExpiresAt('opaque', 60, now), now + 60_000);
-  assert.equal(computeExpiresAt(jwt({ exp: 1_030 }), 60, now), 1_030_000);
+  assert.equal(computeExpiresAt(jwt({ exp: 1_030 }), 60, now), now + 60_000, 'expires_in wins over an earlier exp');
+  assert.equal(computeExpiresAt(jwt({ exp: 500 }), 60, now), now + 60_000, 'and over an exp already past on this clock');
   assert.equal(computeExpiresAt(jwt({ exp: 2_000 }), 60, now), now + 60_000);
   assert.equal(computeExpiresAt(jwt({ exp: 2_000 }), undefined, now), 2_000_000);
   assert.equal(computeExpiresAt('opaque', undefined, now), undefined);

@@ -12,7 +12,11 @@ export async function logoutCommand(context: CommandContext): Promise<void> {
     return;
   }
   const key = await interactive.credentialsKey();
-  const cached = (await auth.tokenStore.get(key)) !== undefined;
+  // An entry that cannot be read back as usable credentials (a token that cannot be sent) is still removed.
+  const cached = await auth.tokenStore.get(key).then(
+    (credentials) => credentials !== undefined,
+    () => true,
+  );
   await interactive.logout();
   const target = await describeTarget(cfg, auth);
   const where = describeTokenStore(auth.tokenStore);

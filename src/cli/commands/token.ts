@@ -13,12 +13,15 @@ export function rememberTokens(context: CommandContext, credentials: Credentials
 }
 
 /**
- * The current access token of `authenticator`: the cached one when still good, refreshed when due, and for the
+ * The current access token of `authenticator`: the cached one when still good, renewed when due (inside the refresh
+ * window too: a background renewal is waited for, and if it fails the still-valid token is printed), and for the
  * interactive flows a login when there is nothing to use (they would otherwise wait for a server to refuse a call).
  */
 export async function currentAccessToken(authenticator: Authenticator, context: CommandContext, endpoint: string): Promise<string> {
   const header = await authenticator.fetchGrpcCallAuthMetadata();
   if (header === undefined) await authenticator.refreshCredentials();
+  // Inside its refresh window the token is renewed in the background: a printed token should be the renewed one.
+  await authenticator.refreshSettled();
   const credentials = authenticator.getCredentials();
   rememberTokens(context, credentials);
   if (!credentials?.accessToken) throw new CliError(`no access token was obtained for ${endpoint}`);
