@@ -1,4 +1,5 @@
-import * as oidc from 'openid-client';
+import type { ResponseBodyError } from 'openid-client';
+import { oidc } from '../oauth/openid-client.js';
 import type { AuthenticationError } from '../errors.js';
 import { isTransient, toAuthenticationError } from '../oauth/errors.js';
 import { raceWithSignal, sleep } from '../time/long-delay.js';
@@ -22,7 +23,7 @@ export interface DevicePollOptions {
 }
 
 // A 5xx or 429 with an OAuth error body, or `temporarily_unavailable`: the server is busy, not refusing.
-function isBusyAnswer(error: oidc.ResponseBodyError): boolean {
+function isBusyAnswer(error: ResponseBodyError): boolean {
   return error.status >= 500 || error.status === 429 || error.error === 'temporarily_unavailable';
 }
 

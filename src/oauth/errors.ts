@@ -14,6 +14,11 @@ export function httpStatusOf(error: unknown): number | undefined {
   // The cause is the HTTP response; it comes from whichever fetch was used (undici's or the global one), so no instanceof.
   const cause: unknown = error instanceof ClientError ? error.cause : undefined;
   if (typeof cause === 'object' && cause !== null && 'status' in cause && typeof cause.status === 'number') return cause.status;
+  // An AuthenticationError's cause is a sanitised copy (see safeCause): its links keep `status`, not their classes.
+  for (const link of causeChain(error)) {
+    const status = (link as { status?: unknown }).status;
+    if (typeof status === 'number') return status;
+  }
   return undefined;
 }
 

@@ -1,8 +1,7 @@
 import type { AuthenticationError } from '../errors.js';
-import { lazyImport } from '../util/lazy.js';
+import { loadPRetry } from '../util/p-retry.js';
 import { isTransient, toAuthenticationError } from './errors.js';
 
-const loadPRetry = lazyImport(() => import('p-retry'));
 
 /** How transient token-endpoint failures (network, 5xx, 429) are retried. */
 export interface TokenRetryOptions {

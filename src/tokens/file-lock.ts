@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { resolve } from 'node:path';
-import pRetry from 'p-retry';
+import { loadPRetry } from '../util/p-retry.js';
 import type { lock as lockFunction } from 'proper-lockfile';
 import { publishStoreEvent } from '../diagnostics/store-events.js';
 import { raceWithSignal, setLongTimeout } from '../time/long-delay.js';
@@ -79,6 +79,7 @@ const MAX_LOCK_UPDATE_MS = 5_000;
 async function acquire(target: string, options: FileLockOptions, deadline: number): Promise<() => Promise<void>> {
   const lock = await loadLock();
   try {
+    const { default: pRetry } = await loadPRetry();
     return await pRetry(
       () =>
         lock(target, {
