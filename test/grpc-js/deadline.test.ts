@@ -87,7 +87,7 @@ describe('deadlines and cancellation while a token is fetched', () => {
     try {
       await env.authenticator.refreshCredentials();
       env.idp.failTokenRequests({ kind: 'hang' }, 10);
-      env.server.rejectNext(1);
+      env.server.rejectNext(1, { afterHeaders: true });
       const observed = await observeUnary(env.newClient(), { text: 'late' }, new grpc.Metadata(), { deadline: Date.now() + 300 });
       assert.equal(observed.error?.code, grpc.status.DEADLINE_EXCEEDED);
       assert.deepEqual(observed.headers, [], 'the rejected attempt leaks nothing');

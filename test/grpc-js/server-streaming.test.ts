@@ -22,7 +22,7 @@ describe('server-streaming calls', () => {
   });
 
   test('UNAUTHENTICATED before any message: refreshed and retried transparently, each message once', async () => {
-    shared().server.rejectNext(1);
+    shared().server.rejectNext(1, { afterHeaders: true });
     const observed = await observeStream(start({ text: 'r', count: 3 }));
     assert.equal(observed.error, null);
     assert.deepEqual(observed.events, ['metadata', 'data', 'data', 'data', 'status:0']);

@@ -35,7 +35,7 @@ describe('unary calls', () => {
   });
 
   test('UNAUTHENTICATED: one refresh, one retry, and the app sees only the final attempt', async () => {
-    shared().server.rejectNext(1);
+    shared().server.rejectNext(1, { afterHeaders: true });
     const before = shared().authenticator.getCredentials()!.accessToken;
     const observed = await observeUnary(shared().newClient(), { text: 'retry' });
     assert.equal(observed.error, null);
@@ -49,7 +49,7 @@ describe('unary calls', () => {
   });
 
   test('a second UNAUTHENTICATED reaches the caller as is, after exactly two attempts', async () => {
-    shared().server.rejectNext(2);
+    shared().server.rejectNext(2, { afterHeaders: true });
     const observed = await observeUnary(shared().newClient(), { text: 'no' });
     assert.equal(observed.error?.code, grpc.status.UNAUTHENTICATED);
     assert.equal(observed.error?.details, 'rejected by test');
