@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { observeStream } from '../support/calls.js';
 import { bidi, type EchoReply, type EchoRequest } from '../support/echo-service.js';
+import { refreshSettled } from '../support/custom-authenticators.js';
 import { sharedEnvironment } from '../support/environment.js';
 
 type BidiMethod = (metadata: grpc.Metadata, options?: grpc.CallOptions) => grpc.ClientDuplexStream<EchoRequest, EchoReply>;
@@ -30,7 +31,7 @@ describe('bidi-streaming calls', () => {
     assert.equal(shared().idp.tokenRequestCount, 1);
   });
 
-  test('UNAUTHENTICATED after a reply was delivered is final: nothing is replayed', async () => {
+  test('UNAUTHENTICATED after a reply was delivered is final: nothing is replayed, the token is replaced', async () => {
     const call = (shared().newClient().Bidi as BidiMethod)(new grpc.Metadata());
     const observed = observeStream(call);
     call.write({ text: 'fail-midstream' });
@@ -39,7 +40,8 @@ describe('bidi-streaming calls', () => {
     assert.equal(result.error?.code, grpc.status.UNAUTHENTICATED);
     assert.equal(result.error?.details, 'token expired mid-stream');
     assert.equal(shared().server.calls.length, 1);
-    assert.equal(shared().idp.tokenRequestCount, 0);
+    await refreshSettled(shared().authenticator);
+    assert.equal(shared().idp.tokenRequestCount, 1, 'one background refresh');
   });
 
   test('cancel() ends the call with CANCELLED and is not retried', async () => {

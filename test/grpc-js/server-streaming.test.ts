@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { observeStream } from '../support/calls.js';
 import type { EchoReply, EchoRequest } from '../support/echo-service.js';
+import { refreshSettled } from '../support/custom-authenticators.js';
 import { sharedEnvironment } from '../support/environment.js';
 
 type ServerStreamMethod = (request: EchoRequest, metadata: grpc.Metadata, options?: grpc.CallOptions) => grpc.ClientReadableStream<EchoReply>;
@@ -38,16 +39,18 @@ describe('server-streaming calls', () => {
     assert.equal(observed.error?.code, grpc.status.UNAUTHENTICATED);
     assert.deepEqual(observed.replies, []);
     assert.equal(shared().server.calls.length, 2);
-    assert.equal(shared().idp.tokenRequestCount, 1);
+    await refreshSettled(shared().authenticator);
+    assert.equal(shared().idp.tokenRequestCount, 2, 'the refused retry token is replaced in the background');
   });
 
-  test('UNAUTHENTICATED after messages were delivered is not retried: nothing is repeated', async () => {
+  test('UNAUTHENTICATED after messages were delivered is not retried: nothing is repeated, the token is replaced', async () => {
     const observed = await observeStream(start({ text: 'fail-midstream', count: 2 }));
     assert.deepEqual(observed.replies.map((reply) => reply.text), ['fail-midstream-0', 'fail-midstream-1']);
     assert.equal(observed.error?.code, grpc.status.UNAUTHENTICATED);
     assert.equal(observed.error?.details, 'token expired mid-stream');
     assert.equal(shared().server.calls.length, 1);
-    assert.equal(shared().idp.tokenRequestCount, 0);
+    await refreshSettled(shared().authenticator);
+    assert.equal(shared().idp.tokenRequestCount, 1, 'one background refresh');
   });
 
   test('PERMISSION_DENIED is not retried', async () => {
