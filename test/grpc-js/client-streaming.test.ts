@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createAuthInterceptor } from '../../src/index.js';
+import { runCall } from '../support/calls.js';
 import { clientStream, EchoClient } from '../support/echo-service.js';
 import { refreshSettled } from '../support/custom-authenticators.js';
 import { sharedEnvironment } from '../support/environment.js';
@@ -42,5 +43,24 @@ describe('client-streaming calls', () => {
     } finally {
       client.close();
     }
+  });
+
+  test('an app that writes only after the response headers completes: headers reach it at once (no deadlock)', async () => {
+    // A deadline, so that a regression fails as DEADLINE_EXCEEDED instead of hanging the test.
+    const outcome = await runCall(shared().newClient(), 'client-stream', { texts: ['a', 'b'], writeAfterHeaders: true, callOptions: { deadline: Date.now() + 20_000 } });
+    assert.equal(outcome.status.code, grpc.status.OK, outcome.status.details);
+    assert.deepEqual(outcome.headers, ['1']);
+    assert.deepEqual(outcome.replies.map((reply) => reply.text), ['a,b']);
+    assert.deepEqual(outcome.writeCallbacks, [1, 1]);
+  });
+
+  test('response headers commit the call: a rejection after them is final (gRPC A6), the token replaced in the background', async () => {
+    shared().server.rejectNext(1, { afterHeaders: true });
+    const outcome = await runCall(shared().newClient(), 'client-stream', { texts: ['a'] });
+    assert.equal(outcome.status.code, grpc.status.UNAUTHENTICATED);
+    assert.deepEqual(outcome.headers, ['1'], 'the headers were delivered, not held');
+    assert.equal(shared().server.calls.length, 1);
+    await refreshSettled(shared().authenticator);
+    assert.equal(shared().idp.tokenRequestCount, 1);
   });
 });

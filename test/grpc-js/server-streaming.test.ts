@@ -60,4 +60,12 @@ describe('server-streaming calls', () => {
     assert.equal(shared().server.calls.length, 1);
     assert.equal(shared().idp.tokenRequestCount, 0);
   });
+
+  test('headers are still held until the first message, so a rejection after them is retried unseen', async () => {
+    shared().server.rejectNext(1, { afterHeaders: true });
+    const observed = await observeStream(start({ text: 'h', count: 1 }));
+    assert.deepEqual(observed.events, ['metadata', 'data', 'status:0']);
+    assert.deepEqual(observed.headers, ['2']);
+    assert.equal(shared().server.calls.length, 2);
+  });
 });
