@@ -14,6 +14,10 @@ export interface ReceivedCall {
   requests: string[];
   /** Whether response headers went out. */
   headersSent: boolean;
+  /** The `x-plan-key` request header, when the call had one. */
+  planKey: string | undefined;
+  /** The error code the server answered with, if any. */
+  rejectedWith?: grpc.status;
 }
 
 /**
@@ -40,6 +44,8 @@ export interface TestGrpcServer {
   failNext(code: grpc.status, count?: number, options?: { afterHeaders?: boolean }): void;
   /** Plans what the next calls get, one plan per call, in order. */
   planNext(...plans: CallPlan[]): void;
+  /** Plans what the calls carrying the request header `x-plan-key: <key>` get, one plan per attempt, in order. */
+  planByKey(key: string, plans: CallPlan[]): void;
   /** Moves the server's clock forward, so tokens the client still trusts are expired here. */
   advanceClock(ms: number): void;
   close(): Promise<void>;
@@ -75,6 +81,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
   const jwks: JWTVerifyGetKey = options.jwks ?? createRemoteJWKSet(new URL(options.jwksUri));
   const calls: ReceivedCall[] = [];
   const plans: CallPlan[] = [];
+  const keyedPlans = new Map<string, CallPlan[]>();
   let clockSkewMs = 0;
 
   type Decision =
@@ -84,13 +91,15 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
 
   const serviceError = (record: ReceivedCall, code: grpc.status, details: string): grpc.ServiceError => {
     record.outcome = details;
+    record.rejectedWith = code;
     return Object.assign(new Error(details), { code, details, metadata: new grpc.Metadata() });
   };
 
   /** Records the call at once (so request messages can be logged) and decides what it gets. */
   function authorize(method: string, call: AnyCall): { record: ReceivedCall; decision: Promise<Decision> } {
     const headerValues = call.metadata.get(headerKey).map(String);
-    const record: ReceivedCall = { method, headerValues, outcome: 'ok', metadata: call.metadata, requests: [], headersSent: false };
+    const planKey = call.metadata.get('x-plan-key').map(String)[0];
+    const record: ReceivedCall = { method, headerValues, outcome: 'ok', metadata: call.metadata, requests: [], headersSent: false, planKey };
     calls.push(record);
     if ('request' in call) record.requests.push(call.request.text ?? '');
     return { record, decision: decide(record, call, headerValues) };
@@ -104,7 +113,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
       call.sendMetadata(headers);
       record.headersSent = true;
     };
-    const plan = plans.shift() ?? { kind: 'accept' };
+    const plan = (record.planKey === undefined ? plans.shift() : keyedPlans.get(record.planKey)?.shift()) ?? { kind: 'accept' };
     if (plan.kind === 'hang') {
       record.outcome = 'hang';
       return { kind: 'hang' };
@@ -135,7 +144,8 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
     sendHeaders();
     if (plan.kind === 'reject-after') {
       const details = `rejected after ${plan.messages} message(s)`;
-      const error = Object.assign(new Error(details), { code: plan.code ?? grpc.status.UNAUTHENTICATED, details, metadata: new grpc.Metadata() });
+      const code = plan.code ?? grpc.status.UNAUTHENTICATED;
+      const error = Object.assign(new Error(details), { code, details, metadata: new grpc.Metadata() });
       return { kind: 'serve', subject, record, rejectAfter: { messages: plan.messages, error } };
     }
     return { kind: 'serve', subject, record };
@@ -149,6 +159,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
         if (decision.kind === 'reject') callback(decision.error);
         else if (decision.rejectAfter) {
           decision.record.outcome = decision.rejectAfter.error.details;
+          decision.record.rejectedWith = decision.rejectAfter.error.code;
           callback(decision.rejectAfter.error);
         } else callback(null, { text: `ok:${call.request.text ?? ''}`, subject: decision.subject });
       });
@@ -165,12 +176,14 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
         for (let i = 0; i < limit; i += 1) call.write({ text: `${call.request.text ?? ''}-${i}`, subject: decision.subject });
         if (decision.rejectAfter) {
           decision.record.outcome = decision.rejectAfter.error.details;
+          decision.record.rejectedWith = decision.rejectAfter.error.code;
           call.emit('error', decision.rejectAfter.error);
           return;
         }
         // `fail-midstream`: the replies went out, then the server rejects the credentials.
         if (call.request.text === 'fail-midstream') {
           decision.record.outcome = 'token expired mid-stream';
+          decision.record.rejectedWith = grpc.status.UNAUTHENTICATED;
           call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: 'token expired mid-stream' });
           return;
         }
@@ -187,6 +200,10 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
         else callback(null, reply);
       };
       const { record, decision: authorized } = authorize('ClientStream', call);
+      // A rejection does not wait for the client's last message.
+      void authorized.then((decision) => {
+        if (decision.kind === 'reject') answer(decision.error);
+      });
       call.on('data', (request: EchoRequest) => {
         texts.push(request.text ?? '');
         record.requests.push(request.text ?? '');
@@ -194,6 +211,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
           const limit = decision.kind === 'serve' ? decision.rejectAfter : undefined;
           if (limit && texts.length >= limit.messages) {
             record.outcome = limit.error.details;
+            record.rejectedWith = limit.error.code;
             answer(limit.error);
           }
         });
@@ -204,6 +222,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
           if (decision.kind === 'reject') return answer(decision.error);
           if (decision.rejectAfter) {
             record.outcome = decision.rejectAfter.error.details;
+            record.rejectedWith = decision.rejectAfter.error.code;
             return answer(decision.rejectAfter.error);
           }
           answer(null, { text: texts.join(','), subject: decision.subject });
@@ -221,6 +240,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
         const fail = (error: grpc.ServiceError | { code: grpc.status; details: string }): void => {
           failed = true;
           decision.record.outcome = error.details ?? '';
+          decision.record.rejectedWith = error.code;
           call.emit('error', error);
         };
         const limit = decision.rejectAfter;
@@ -265,6 +285,9 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
     },
     planNext(...next) {
       plans.push(...next);
+    },
+    planByKey(key, next) {
+      keyedPlans.set(key, [...next]);
     },
     advanceClock(ms) {
       clockSkewMs += ms;
