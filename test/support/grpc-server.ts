@@ -63,6 +63,10 @@ export interface GrpcServerOptions {
   credentials?: grpc.ServerCredentials;
   /** The keys to verify with, instead of fetching `jwksUri` (e.g. an HTTPS identity provider with a test CA). */
   jwks?: JWTVerifyGetKey;
+  /** Whether `calls` records every call. Default true; a soak turns it off to keep memory flat. */
+  recordCalls?: boolean;
+  /** A further check of a token the JWT verification accepted: a reason rejects the call (trailers-only UNAUTHENTICATED). */
+  checkValidToken?: (token: string) => string | undefined;
 }
 
 type AnyCall =
@@ -100,7 +104,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
     const headerValues = call.metadata.get(headerKey).map(String);
     const planKey = call.metadata.get('x-plan-key').map(String)[0];
     const record: ReceivedCall = { method, headerValues, outcome: 'ok', metadata: call.metadata, requests: [], headersSent: false, planKey };
-    calls.push(record);
+    if (options.recordCalls !== false) calls.push(record);
     if ('request' in call) record.requests.push(call.request.text ?? '');
     return { record, decision: decide(record, call, headerValues) };
   }
@@ -109,7 +113,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
     // Response headers, numbered, so tests can tell which attempt's headers reached the app.
     const sendHeaders = (): void => {
       const headers = new grpc.Metadata();
-      headers.set('x-attempt', String(calls.indexOf(record) + 1));
+      headers.set('x-attempt', String(calls.indexOf(record) + 1 || ''));
       call.sendMetadata(headers);
       record.headersSent = true;
     };
@@ -141,6 +145,8 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
       const code = (error as { code?: string }).code ?? String(error);
       return { kind: 'reject', error: serviceError(record, grpc.status.UNAUTHENTICATED, `invalid token: ${code}`) };
     }
+    const refused = options.checkValidToken?.(match[1]!);
+    if (refused !== undefined) return { kind: 'reject', error: serviceError(record, grpc.status.UNAUTHENTICATED, refused) };
     sendHeaders();
     if (plan.kind === 'reject-after') {
       const details = `rejected after ${plan.messages} message(s)`;
