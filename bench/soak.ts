@@ -36,20 +36,29 @@ const idp = await startIdentityProvider({ accessTokenTtlSeconds: 2 });
 const firstSeen = new Map<string, number>();
 const revoked = new Set<string>();
 let revocations = 0;
+// Per call (x-call id): the tokens its attempts carried that the server refused, to explain any final UNAUTHENTICATED.
+const refusedTokens = new Map<string, string[]>();
+const refuse = (call: string, token: string, reason: string): string => {
+  const tokens = refusedTokens.get(call) ?? [];
+  tokens.push(token);
+  refusedTokens.set(call, tokens);
+  return reason;
+};
 const server = await startGrpcServer({
   issuer: idp.issuer,
   jwksUri: idp.jwksUri,
   audience: API_AUDIENCE,
   recordCalls: false,
-  checkValidToken(token) {
-    if (revoked.has(token)) return 'revoked';
+  checkValidToken(token, metadata) {
+    const call = String(metadata.get('x-call')[0]);
+    if (revoked.has(token)) return refuse(call, token, 'revoked');
     const now = Date.now();
     const seen = firstSeen.get(token);
     if (seen === undefined) firstSeen.set(token, now);
     else if (now - seen > REVOCATION_GRACE_MS && Math.random() < REVOKE_RATE) {
       revoked.add(token);
       revocations += 1;
-      return 'revoked at random';
+      return refuse(call, token, 'revoked at random');
     }
     return undefined;
   },
@@ -74,6 +83,7 @@ const interceptor = createAuthInterceptor(authenticator);
 const stubs: EchoClientInstance[] = Array.from({ length: STUBS }, () => new EchoClient(server.address, grpc.credentials.createInsecure(), { interceptors: [interceptor] }));
 
 const statuses = new Map<string, number>();
+const failedCalls: string[] = [];
 const count = (key: string): void => {
   statuses.set(key, (statuses.get(key) ?? 0) + 1);
 };
@@ -81,24 +91,27 @@ const count = (key: string): void => {
 async function oneCall(stub: EchoClientInstance, index: number): Promise<void> {
   const options: grpc.CallOptions = { deadline: Date.now() + CALL_DEADLINE_MS };
   const text = `c${index}`;
+  const metadata = new grpc.Metadata();
+  metadata.set('x-call', text);
   try {
     switch (index % 4) {
       case 0:
-        await unary(stub, { text }, new grpc.Metadata(), options);
+        await unary(stub, { text }, metadata, options);
         break;
       case 1:
-        await serverStream(stub, { text, count: 3 }, options);
+        await serverStream(stub, { text, count: 3 }, options, metadata);
         break;
       case 2:
-        await clientStream(stub, [{ text }, { text }, { text }], options);
+        await clientStream(stub, [{ text }, { text }, { text }], options, metadata);
         break;
       default:
-        await bidi(stub, [{ text }, { text }, { text }], options);
+        await bidi(stub, [{ text }, { text }, { text }], options, metadata);
     }
     count('OK');
   } catch (error) {
     const { code, details } = error as grpc.ServiceError;
     count(`${grpc.status[code] ?? code}: ${details}`);
+    if (code === grpc.status.UNAUTHENTICATED) failedCalls.push(text);
   }
 }
 
@@ -131,6 +144,11 @@ console.log(`  ${(TOTAL / (elapsed / 1000)).toFixed(0)} calls/s (${(elapsed / 10
 console.log(`  token requests: ${idp.tokenRequestCount - tokenRequestsBefore}`);
 console.log(`  final statuses: ${[...statuses].map(([key, n]) => `${key} ×${n}`).join('; ')}`);
 console.log(`  final UNAUTHENTICATED: ${unauthenticated} (target 0)`);
+for (const call of failedCalls) {
+  const tokens = refusedTokens.get(call) ?? [];
+  const distinct = new Set(tokens).size;
+  console.log(`    ${call}: ${tokens.length} attempt(s) refused, ${distinct} distinct token(s)${distinct === 2 ? ': the retry carried a newer token, revoked too (two revocations hit one call)' : ''}`);
+}
 console.log(`  heap after GC: ${mib(heapStart)} MiB at start, ${mib(heapEnd)} MiB at end, growth ${mib(heapEnd - heapStart)} MiB (target < 5)`);
 
 clearInterval(pruner);

@@ -66,7 +66,7 @@ export interface GrpcServerOptions {
   /** Whether `calls` records every call. Default true; a soak turns it off to keep memory flat. */
   recordCalls?: boolean;
   /** A further check of a token the JWT verification accepted: a reason rejects the call (trailers-only UNAUTHENTICATED). */
-  checkValidToken?: (token: string) => string | undefined;
+  checkValidToken?: (token: string, metadata: grpc.Metadata) => string | undefined;
 }
 
 type AnyCall =
@@ -145,7 +145,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
       const code = (error as { code?: string }).code ?? String(error);
       return { kind: 'reject', error: serviceError(record, grpc.status.UNAUTHENTICATED, `invalid token: ${code}`) };
     }
-    const refused = options.checkValidToken?.(match[1]!);
+    const refused = options.checkValidToken?.(match[1]!, call.metadata);
     if (refused !== undefined) return { kind: 'reject', error: serviceError(record, grpc.status.UNAUTHENTICATED, refused) };
     sendHeaders();
     if (plan.kind === 'reject-after') {
