@@ -108,10 +108,12 @@ async function oneCall(stub: EchoClientInstance, index: number): Promise<void> {
         await bidi(stub, [{ text }, { text }, { text }], options, metadata);
     }
     count('OK');
+    refusedTokens.delete(text);
   } catch (error) {
     const { code, details } = error as grpc.ServiceError;
     count(`${grpc.status[code] ?? code}: ${details}`);
     if (code === grpc.status.UNAUTHENTICATED) failedCalls.push(text);
+    else refusedTokens.delete(text);
   }
 }
 
