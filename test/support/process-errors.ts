@@ -1,25 +1,27 @@
-/** Unhandled rejections and uncaught exceptions seen while a watch is active. */
-export interface ProcessErrorWatch {
+/** Unhandled rejections and uncaught exceptions seen while a test ran. */
+export interface ProcessErrors {
   readonly errors: unknown[];
-  stop(): void;
+  /** Stops listening and returns what was seen. */
+  stop(): unknown[];
 }
 
 /**
- * Collects every unhandled rejection and uncaught exception until `stop()`: a test asserts `errors` is empty,
- * so an escape from the interceptor fails the test that caused it instead of crashing (or passing) the run.
+ * Listens for unhandled rejections and uncaught exceptions until `stop()`: with a listener installed Node does not
+ * crash, so a test can assert that none happened instead of dying of it.
  */
-export function watchProcessErrors(): ProcessErrorWatch {
+export function watchProcessErrors(): ProcessErrors {
   const errors: unknown[] = [];
-  const onError = (error: unknown): void => {
+  const record = (error: unknown): void => {
     errors.push(error);
   };
-  process.on('unhandledRejection', onError);
-  process.on('uncaughtException', onError);
+  process.on('unhandledRejection', record);
+  process.on('uncaughtException', record);
   return {
     errors,
     stop() {
-      process.off('unhandledRejection', onError);
-      process.off('uncaughtException', onError);
+      process.off('unhandledRejection', record);
+      process.off('uncaughtException', record);
+      return errors;
     },
   };
 }
