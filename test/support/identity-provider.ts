@@ -15,7 +15,11 @@ export const PUBLIC_CLIENT = { clientId: 'cli', redirectUri: 'http://127.0.0.1:5
 export type TokenFault =
   | { kind: 'status'; status: number; body?: string; contentType?: string }
   | { kind: 'hang' }
-  | { kind: 'reset' };
+  | { kind: 'reset' }
+  /** Answered normally once `until` settles (a token endpoint that hangs until the test releases it). */
+  | { kind: 'hold'; until: Promise<unknown> }
+  /** Answered normally after `ms` (a slow token endpoint). */
+  | { kind: 'delay'; ms: number };
 
 export interface TestIdentityProvider {
   issuer: string;
@@ -34,6 +38,8 @@ export interface TestIdentityProvider {
   tokenRequestLog: Array<{ body: URLSearchParams; headers: IncomingMessage['headers'] }>;
   /** Answers the next `count` token requests with `fault`. */
   failTokenRequests(fault: TokenFault, count?: number): void;
+  /** Drops the faults not used yet. */
+  clearTokenFaults(): void;
   /** Changes the lifetime (seconds) of access tokens issued from now on. */
   setAccessTokenTtl(seconds: number): void;
   close(): Promise<void>;
@@ -105,6 +111,9 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
         tokenRequestLog.push({ body, headers: req.headers });
         const fault = faults.shift();
         if (fault?.kind === 'hang') return;
+        if (fault?.kind === 'hold') await fault.until.catch(() => undefined);
+        if (fault?.kind === 'delay') await new Promise((resolve) => setTimeout(resolve, fault.ms));
+        if (req.socket.destroyed) return;
         if (fault?.kind === 'reset') {
           req.socket.destroy();
           return;
@@ -228,6 +237,9 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
     tokenRequestLog,
     failTokenRequests(fault, count = 1) {
       for (let i = 0; i < count; i += 1) faults.push(fault);
+    },
+    clearTokenFaults() {
+      faults.length = 0;
     },
     setAccessTokenTtl(seconds) {
       accessTokenTtl = seconds;
