@@ -5,8 +5,10 @@ import { createOAuthConfiguration, grantParameters } from '../oauth/configuratio
 import { createOAuthFetch, type OAuthFetch, type OAuthHttpOptions } from '../oauth/http.js';
 import { withTokenRetry, type TokenRetryOptions } from '../oauth/retry.js';
 import type { Credentials } from '../tokens/credentials.js';
-import { computeExpiresAt } from '../tokens/expiry.js';
-import { Authenticator } from './authenticator.js';
+import { computeExpiresAt, defaultRefreshWindowMs } from '../tokens/expiry.js';
+import { tokenStoreKey, type TokenStore } from '../tokens/token-store.js';
+import { Authenticator, type RefreshReason } from './authenticator.js';
+import { SharedToken } from './shared-token.js';
 
 export interface ClientCredentialsAuthenticatorOptions extends OAuthHttpOptions {
   /** The Flyte endpoint the token is for. */
@@ -27,6 +29,12 @@ export interface ClientCredentialsAuthenticatorOptions extends OAuthHttpOptions 
   retry?: TokenRetryOptions | undefined;
   /** How long before expiry the token is refreshed. Default: the smaller of 60 s and 10% of its lifetime. */
   refreshWindowMs?: number | undefined;
+  /**
+   * Shares the token with every process using the same store (a `RedisTokenStore` for a fleet of hosts): a fresh
+   * token found there is used, else one process fetches under the store's lock for all. Default: none (each
+   * authenticator fetches its own).
+   */
+  tokenStore?: TokenStore | undefined;
 }
 
 /**
@@ -36,6 +44,7 @@ export interface ClientCredentialsAuthenticatorOptions extends OAuthHttpOptions 
 export class ClientCredentialsAuthenticator extends Authenticator {
   readonly #options: ClientCredentialsAuthenticatorOptions;
   readonly #fetch: OAuthFetch;
+  readonly #shared: SharedToken | undefined;
 
   constructor(options: ClientCredentialsAuthenticatorOptions) {
     if (!options.clientId || !options.clientSecret) {
@@ -44,11 +53,23 @@ export class ClientCredentialsAuthenticator extends Authenticator {
     super({ endpoint: options.endpoint, headerKey: options.headerKey, refreshWindowMs: options.refreshWindowMs });
     this.#options = options;
     this.#fetch = createOAuthFetch(options);
+    this.#shared = options.tokenStore ? new SharedToken(options.tokenStore) : undefined;
   }
 
-  protected override async obtainCredentials(): Promise<Credentials> {
+  protected override async obtainCredentials(previous: Credentials | undefined, reason: RefreshReason): Promise<Credentials> {
     const config = await this.#options.cfgStore.getClientConfig();
     this.setHeaderKey(config.headerKey || this.#options.headerKey);
+    if (!this.#shared) return this.#fetchToken(config);
+    return this.#shared.obtain({
+      key: this.#storeKey(config),
+      previous,
+      reason,
+      isFresh: (credentials) => this.#isFresh(credentials),
+      fetch: () => this.#fetchToken(config),
+    });
+  }
+
+  async #fetchToken(config: ClientConfig): Promise<Credentials> {
     const response = await withTokenRetry(
       () => oidc.clientCredentialsGrant(this.#configuration(config), this.#parameters(config)),
       'token endpoint',
@@ -59,6 +80,21 @@ export class ClientCredentialsAuthenticator extends Authenticator {
     const expiresAt = computeExpiresAt(response.access_token, response.expires_in);
     if (expiresAt !== undefined) credentials.expiresAt = expiresAt;
     return credentials;
+  }
+
+  // Valid beyond the refresh window, as a token this authenticator fetched itself would be.
+  #isFresh(credentials: Credentials, now = Date.now()): boolean {
+    const { expiresAt } = credentials;
+    if (expiresAt === undefined) return true;
+    return now < expiresAt - (this.#options.refreshWindowMs ?? defaultRefreshWindowMs(expiresAt - now));
+  }
+
+  // Endpoint + client id + the scopes and audience asked for: a token for other scopes is another token.
+  #storeKey(config: ClientConfig): string {
+    const parameters = new URLSearchParams(this.#parameters(config));
+    parameters.sort();
+    const flow = parameters.size ? `client_credentials?${parameters.toString()}` : 'client_credentials';
+    return tokenStoreKey(this.endpoint, this.#options.clientId, flow);
   }
 
   #configuration(config: ClientConfig): oidc.Configuration {
