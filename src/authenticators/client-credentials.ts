@@ -91,9 +91,9 @@ export class ClientCredentialsAuthenticator extends Authenticator {
 
   // Endpoint + client id + the scopes and audience asked for: a token for other scopes is another token.
   #storeKey(config: ClientConfig): string {
-    const parameters = new URLSearchParams(this.#parameters(config));
-    parameters.sort();
-    const flow = parameters.size ? `client_credentials?${parameters.toString()}` : 'client_credentials';
+    const { scope, audience } = this.#parameters(config);
+    const asked = { ...(scope ? { scope: scope.split(' ').sort().join(' ') } : {}), ...(audience ? { audience } : {}) };
+    const flow = Object.keys(asked).length ? `client_credentials ${JSON.stringify(asked)}` : 'client_credentials';
     return tokenStoreKey(this.endpoint, this.#options.clientId, flow);
   }
 

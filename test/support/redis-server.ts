@@ -38,10 +38,17 @@ export interface TestRedisServer {
 }
 
 const running = new Set<ChildProcess>();
-// A crashed test file must not leave servers behind.
-process.once('exit', () => {
+// A crashed, timed-out or interrupted test file must not leave servers behind.
+function killAll(): void {
   for (const child of running) child.kill('SIGKILL');
-});
+}
+process.once('exit', killAll);
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    killAll();
+    process.kill(process.pid, signal);
+  });
+}
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -54,7 +61,7 @@ async function freePort(): Promise<number> {
 function configuration(dir: string, port: number, options: RedisServerOptions): string {
   const lines = [`port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, 'save ""', 'appendonly no', 'loglevel notice', 'logfile ""'];
   if (options.user) lines.push(`user ${options.user.name} on >${options.user.password} ~* &* +@all`, 'user default off');
-  if (options.cluster) lines.push('cluster-enabled yes', `cluster-config-file ${join(dir, 'nodes.conf')}`);
+  if (options.cluster) lines.push('cluster-enabled yes', 'cluster-announce-ip 127.0.0.1', `cluster-config-file ${join(dir, 'nodes.conf')}`);
   return `${lines.join('\n')}\n`;
 }
 
