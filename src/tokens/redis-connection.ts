@@ -107,6 +107,10 @@ export class RedisConnection {
     if (typeof target === 'string') {
       this.#redactedUrl = redactRedisUrl(target);
       this.#url = target;
+      // Loading ioredis is local work that can take a while in a busy process: it starts now and is not counted
+      // against the first operation's timeout (connecting and the command are).
+      this.#owned = this.#createClient(timeoutMs);
+      this.#owned.catch(() => undefined);
     } else if (typeof target === 'object' && target !== null && typeof (target as Partial<ScriptingClient>).evalsha === 'function') {
       this.#target = target as ScriptingClient;
     } else {
@@ -131,7 +135,8 @@ export class RedisConnection {
     const probe = this.#down;
     if (probe) this.#probing = true;
     try {
-      const result = await within(this.#timeoutMs, this.#execute(script, keys, args));
+      const client = this.#target ?? (await this.#owned!);
+      const result = await within(this.#timeoutMs, this.#execute(client, script, keys, args));
       if (this.#down) {
         this.#down = false;
         this.#events.recovered();
@@ -165,8 +170,8 @@ export class RedisConnection {
     }
   }
 
-  async #execute(script: LuaScript, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
-    const client = await this.#client();
+  async #execute(client: ScriptingClient, script: LuaScript, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
+    if (!this.#target) await this.#connect(client as OwnedClient);
     try {
       return await client.evalsha(script.sha1, keys.length, ...keys, ...args);
     } catch (error) {
@@ -176,29 +181,31 @@ export class RedisConnection {
     }
   }
 
-  async #client(): Promise<ScriptingClient> {
-    if (this.#target) return this.#target;
-    const client = await (this.#owned ??= this.#createClient());
-    // Our client never reconnects on its own (no timers keeping the process alive): reconnect when it is needed.
+  // Our client never reconnects on its own (no timers keeping the process alive): it connects when it is needed.
+  async #connect(client: OwnedClient): Promise<void> {
     if (client.status === 'wait' || client.status === 'end') {
       this.#connecting ??= client.connect().finally(() => {
         this.#connecting = undefined;
       });
     }
     if (this.#connecting) await this.#connecting;
-    return client;
   }
 
-  async #createClient(): Promise<OwnedClient> {
-    // Loaded only now: programs that never use Redis never load ioredis.
-    const { Redis } = await import('ioredis');
+  async #createClient(timeoutMs: number): Promise<OwnedClient> {
+    // Loaded only for a URL: programs that never use Redis, or pass their own instance, never load ioredis here.
+    let Redis: typeof import('ioredis').Redis;
+    try {
+      ({ Redis } = await import('ioredis'));
+    } catch (error) {
+      throw new RedisUnavailableError(`cannot load ioredis (${describeError(error)}); install it: npm install ioredis`);
+    }
     const client = new Redis(this.#url as string, {
       lazyConnect: true,
       // Fail at once while disconnected (instead of queueing), never retry a command on another connection, and give
       // up on a command after the store's own timeout: a down Redis must cost a call nothing but a fetch of its own.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
-      commandTimeout: this.#timeoutMs,
+      commandTimeout: timeoutMs,
       retryStrategy: () => null,
     }) as unknown as OwnedClient;
     client.on('error', (error) => {
@@ -213,9 +220,11 @@ export class RedisConnection {
   }
 
   #reason(error: unknown): string {
-    const message = describeError(error);
-    // ioredis says only "Connection is closed." for a refused connection or password: its error event said why.
-    const reason = GENERIC_CONNECTION_ERROR.test(message) && this.#lastClientError !== undefined ? describeError(this.#lastClientError) : message;
+    let reason = describeError(error);
+    if (GENERIC_CONNECTION_ERROR.test(reason)) {
+      // ioredis says only "Connection is closed." for a refused connection or password: its error event said why.
+      reason = this.#lastClientError === undefined ? 'the connection was closed' : describeError(this.#lastClientError);
+    }
     if (/^(WRONGPASS|NOAUTH)/.test(reason)) return `it refused the credentials: ${reason}`;
     if (/^NOPERM/.test(reason)) return `the user may not run the store's commands (EVAL, EVALSHA on its keys): ${reason}`;
     return reason;

@@ -138,8 +138,13 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const raw = async (): Promise<Redis> => {
     const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
     client.on('error', () => undefined);
-    await client.connect();
     clients.push(client);
+    try {
+      await client.connect();
+    } catch (error) {
+      client.disconnect(); // or it would keep reconnecting, and the test process would never end
+      throw error;
+    }
     return client;
   };
   if (options.cluster) await assignAllSlots(await raw());
