@@ -14,15 +14,17 @@ function script(name: string, source: string): LuaScript {
 // Every script touches only keys that share one hash tag (a value and its lock), so it runs on one Cluster slot.
 // `redis.pcall` where the key may hold something else (another type, garbage): a bad key is an answer, not an error.
 
-/** KEYS[1] value; ARGV[1] max bytes. Returns `{'value', v}`, `{'none'}`, `{'wrongtype'}` or `{'toolarge'}`. */
-export const READ_SCRIPT = script(
-  'read',
-  `local size = redis.pcall('STRLEN', KEYS[1])
+// Reads the value KEYS[value] without fetching more than ARGV[maxBytes] bytes of it (shared by two scripts).
+function readValue(value: string, maxBytes: string): string {
+  return `local size = redis.pcall('STRLEN', ${value})
 if type(size) ~= 'number' then return {'wrongtype'} end
 if size == 0 then return {'none'} end
-if size > tonumber(ARGV[1]) then return {'toolarge'} end
-return {'value', redis.call('GET', KEYS[1])}`,
-);
+if size > tonumber(${maxBytes}) then return {'toolarge'} end
+return {'value', redis.call('GET', ${value})}`;
+}
+
+/** KEYS[1] value; ARGV[1] max bytes. Returns `{'value', v}`, `{'none'}`, `{'wrongtype'}` or `{'toolarge'}`. */
+export const READ_SCRIPT = script('read', readValue('KEYS[1]', 'ARGV[1]'));
 
 /**
  * KEYS[1] value; ARGV[1] new value, ARGV[2] its expiry (ms, '' unknown), ARGV[3] TTL (ms, '' none), ARGV[4] the
@@ -61,15 +63,20 @@ return 0`,
 export const DELETE_SCRIPT = script('delete', `return redis.call('DEL', KEYS[1])`);
 
 /**
- * KEYS[1] lock; ARGV[1] the holder's random token, ARGV[2] TTL (ms). Redis's single-instance lock: SET NX PX.
- * A lock key without an expiry was not made by this store (its locks always expire): it gets one, so it cannot
- * block refreshes forever. Returns 1 (taken) or 0.
+ * KEYS[1] lock, KEYS[2] value; ARGV[1] the holder's random token, ARGV[2] TTL (ms), ARGV[3] max bytes. Redis's
+ * single-instance lock: SET NX PX. A lock key without an expiry was not made by this store (its locks always
+ * expire): it gets one, so it cannot block refreshes forever. Returns `{0, <the value's expiry or ''>}` when the lock
+ * is taken by someone else (so a waiter sees the holder store a newer token), else what READ_SCRIPT returns for the
+ * value (the holder's first read, saved a round trip).
  */
 export const LOCK_SCRIPT = script(
   'lock',
-  `if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
-if redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0`,
+  `if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  if redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+  local head = redis.pcall('GETRANGE', KEYS[2], 0, 40)
+  return {0, type(head) == 'string' and string.match(head, '^fga1:(%d+):') or ''}
+end
+${readValue('KEYS[2]', 'ARGV[3]')}`,
 );
 
 /** KEYS[1] lock; ARGV[1] token, ARGV[2] TTL (ms). Extends the lock only for its holder. Returns 1 or 0. */

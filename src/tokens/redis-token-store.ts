@@ -5,7 +5,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { AuthenticationError } from '../errors.js';
 import type { Credentials } from './credentials.js';
 import { RedisConnection, RedisUnavailableError } from './redis-connection.js';
-import { DELETE_SCRIPT, DISCARD_SCRIPT, LOCK_SCRIPT, READ_SCRIPT, RENEW_SCRIPT, UNLOCK_SCRIPT, WRITE_SCRIPT } from './redis-scripts.js';
+import { DELETE_SCRIPT, DISCARD_SCRIPT, LOCK_SCRIPT, READ_SCRIPT, RENEW_SCRIPT, UNLOCK_SCRIPT, WRITE_SCRIPT, type LuaScript } from './redis-scripts.js';
 import { decodeValue, encodeValue, fingerprintOf, MAX_VALUE_BYTES, type ValueProblem } from './redis-value.js';
 import { parseEncryptionKey, Sealer, type EncryptionKeyInput } from './sealing.js';
 import { isUsable, toStoredCredentials } from './stored-credentials.js';
@@ -44,8 +44,11 @@ const DAY_MS = 86_400_000;
 const MAX_TTL_MS = 30 * DAY_MS;
 // A stored expiry further away than this is not trusted to block a write (garbage, or a value planted to block).
 const TRUSTED_EXPIRY_MS = 366 * DAY_MS;
-const FIRST_POLL_MS = 10;
-const MAX_POLL_MS = 200;
+const FIRST_POLL_MS = 5;
+// Short: waiters hold calls, and a lock holder usually needs only one token request.
+const MAX_POLL_MS = 25;
+// What #acquire returns when the holder stored a newer token while we waited.
+const NEWER_VALUE = Symbol('newer value');
 
 // The locks the current async context holds, so that `withLock` is re-entrant. `active` turns false on release,
 // because promises started inside `fn` keep this context after the lock is gone.
@@ -53,6 +56,8 @@ interface HeldLock {
   store: RedisTokenStore;
   key: string;
   active: boolean;
+  /** The value as the lock script read it, for the holder's first `get` (a round trip saved). */
+  read: unknown;
 }
 const held = new AsyncLocalStorage<readonly HeldLock[]>();
 
@@ -135,7 +140,14 @@ export class RedisTokenStore implements TokenStore {
 
   async get(key: string): Promise<Credentials | undefined> {
     const redisKey = this.redisKey(key);
-    const reply = await this.#run(READ_SCRIPT, [redisKey], [MAX_VALUE_BYTES]);
+    const lock = this.#heldLock(key);
+    let reply: unknown;
+    if (lock?.read !== undefined) {
+      reply = lock.read;
+      lock.read = undefined;
+    } else {
+      reply = await this.#run(READ_SCRIPT, [redisKey], [MAX_VALUE_BYTES]);
+    }
     if (!Array.isArray(reply)) return undefined;
     const [status, value] = reply as [unknown, unknown];
     if (status === 'none') return undefined;
@@ -156,6 +168,7 @@ export class RedisTokenStore implements TokenStore {
    * token (or no known expiry) 30 days after this write. Expired credentials without a refresh token are not stored.
    */
   async set(key: string, credentials: Credentials): Promise<void> {
+    this.#forgetRead(key);
     const stored = toStoredCredentials(credentials);
     const now = Date.now();
     if (!isUsable(stored, now)) return;
@@ -168,33 +181,39 @@ export class RedisTokenStore implements TokenStore {
   }
 
   async delete(key: string): Promise<void> {
+    this.#forgetRead(key);
     await this.#run(DELETE_SCRIPT, [this.redisKey(key)], []);
   }
 
   async compareAndDelete(key: string, accessToken: string): Promise<void> {
+    this.#forgetRead(key);
     await this.#run(DISCARD_SCRIPT, [this.redisKey(key)], [fingerprintOf(accessToken, this.#sealer)]);
   }
 
   /**
    * Runs `fn` holding the lock `<key's Redis key>:lock` (`SET NX PX lockTtlMs` with a random value, extended while `fn`
    * runs, released only by its holder). Waits at most `lockWaitMs` for another holder; after that, or when Redis is
-   * unavailable, `fn` runs without the lock. Re-entrant within `fn`. Rejects only with `fn`'s error.
+   * unavailable, `fn` runs without the lock. When the holder stores a token expiring later than the one there when
+   * the wait began, the wait ends too: `fn` runs at once (it re-reads the store and finds that token), so the
+   * processes waiting behind a refresh all go on together instead of taking the lock one after the other.
+   * Re-entrant within `fn`. Rejects only with `fn`'s error. The release is sent when `fn` settles and not waited for.
    */
   async withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const outer = held.getStore() ?? [];
     // Re-entrant: waiting for a lock this very call chain holds would only time out.
-    if (outer.some((lock) => lock.store === this && lock.key === key && lock.active)) return fn();
+    if (this.#heldLock(key)) return fn();
     const lockKey = `${this.redisKey(key)}:lock`;
     const token = randomBytes(18).toString('base64url');
-    if (!(await this.#acquire(lockKey, token))) return fn();
-    const mine: HeldLock = { store: this, key, active: true };
+    const read = await this.#acquire(lockKey, this.redisKey(key), token);
+    if (read === undefined || read === NEWER_VALUE) return fn();
+    const mine: HeldLock = { store: this, key, active: true, read };
     const renewal = this.#keepRenewing(lockKey, token);
     try {
       return await held.run([...outer, mine], fn);
     } finally {
       mine.active = false;
       clearInterval(renewal);
-      await this.#run(UNLOCK_SCRIPT, [lockKey], [token]);
+      void this.#run(UNLOCK_SCRIPT, [lockKey], [token]);
     }
   }
 
@@ -203,14 +222,30 @@ export class RedisTokenStore implements TokenStore {
     await this.#connection.close();
   }
 
-  // Whether the lock was taken; false after `lockWaitMs` (one warning) or when Redis is unavailable.
-  async #acquire(lockKey: string, token: string): Promise<boolean> {
+  // The lock of this store on `key` the current async context holds, if any.
+  #heldLock(key: string): HeldLock | undefined {
+    return held.getStore()?.find((lock) => lock.store === this && lock.key === key && lock.active);
+  }
+
+  // A value read with the lock is stale once the holder changes it.
+  #forgetRead(key: string): void {
+    const lock = this.#heldLock(key);
+    if (lock) lock.read = undefined;
+  }
+
+  // The value as read when the lock was taken; NEWER_VALUE when the holder stored a newer token meanwhile; `undefined`
+  // after `lockWaitMs` (one warning) or when Redis is unavailable.
+  async #acquire(lockKey: string, valueKey: string, token: string): Promise<unknown> {
     const deadline = Date.now() + this.#lockWaitMs;
     let delay = FIRST_POLL_MS;
+    let firstExpiry: number | undefined;
     for (;;) {
-      const taken = await this.#run(LOCK_SCRIPT, [lockKey], [token, this.#lockTtlMs], null);
-      if (taken === null) return false;
-      if (taken === 1) return true;
+      const reply = await this.#run(LOCK_SCRIPT, [lockKey, valueKey], [token, this.#lockTtlMs, MAX_VALUE_BYTES]);
+      if (!Array.isArray(reply)) return undefined;
+      if (reply[0] !== 0) return reply;
+      const expiry = Number(reply[1] || 0);
+      firstExpiry ??= expiry;
+      if (expiry > firstExpiry) return NEWER_VALUE;
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
         this.#warner.warn(
@@ -218,7 +253,7 @@ export class RedisTokenStore implements TokenStore {
           `flyte-grpc-auth: waited ${this.#lockWaitMs} ms for the lock ${lockKey} in the Redis token store ${this.description}; ` +
             'continuing without it, so this process may fetch a token of its own.',
         );
-        return false;
+        return undefined;
       }
       // Jittered so that waiting processes do not poll in lockstep.
       await sleep(Math.min(remaining, delay * (0.5 + Math.random())));
@@ -244,12 +279,12 @@ export class RedisTokenStore implements TokenStore {
     return timer;
   }
 
-  // Runs a script; Redis trouble yields `unavailable` (reported once per outage by the connection), never an error.
-  async #run(script: Parameters<RedisConnection['run']>[0], keys: string[], args: Array<string | number>, unavailable: unknown = undefined): Promise<unknown> {
+  // Runs a script; Redis trouble yields `undefined` (reported once per outage by the connection), never an error.
+  async #run(script: LuaScript, keys: string[], args: Array<string | number>): Promise<unknown> {
     try {
       return await this.#connection.run(script, keys, args);
     } catch (error) {
-      if (error instanceof RedisUnavailableError) return unavailable;
+      if (error instanceof RedisUnavailableError) return undefined;
       throw error;
     }
   }

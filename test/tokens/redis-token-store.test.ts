@@ -39,6 +39,12 @@ function newStore(t: TestContext, options: Partial<RedisTokenStoreOptions> = {})
   return { store, warnings, prefix };
 }
 
+// Scripts Redis ran so far, all clients together.
+async function redisCommandCount(): Promise<number> {
+  const stats = await raw.info('commandstats');
+  return [...stats.matchAll(/^cmdstat_(evalsha|eval):calls=(\d+)/gm)].reduce((sum, [, , calls]) => sum + Number(calls), 0);
+}
+
 function credentials(name: string, expiresInMs = 60_000, extra: Partial<Credentials> = {}): Credentials {
   return { accessToken: `SECRET-ACCESS-${name}`, expiresAt: Date.now() + expiresInMs, forEndpoint: 'flyte.example.com:443', ...extra };
 }
@@ -247,25 +253,69 @@ test('invalid options throw ERR_CONFIG without repeating a secret', async () => 
   }
 });
 
-test('withLock: two stores (two connections) never run their sections at once, and a waiter re-reads what the holder wrote', async (t) => {
-  const a = newStore(t, { prefix: 'locks:' });
-  const b = newStore(t, { prefix: 'locks:' });
-  const events: string[] = [];
-  const section = (name: string, store: RedisTokenStore) => async () => {
-    events.push(`${name} in`);
-    const found = await store.get(KEY);
-    if (!found) {
-      await sleep(50);
-      await store.set(KEY, credentials(name));
-    }
-    events.push(`${name} out`);
-    return (await store.get(KEY))?.accessToken;
-  };
-  const results = await Promise.all([a.store.withLock(KEY, section('a', a.store)), b.store.withLock(KEY, section('b', b.store))]);
-  assert.equal(results[0], results[1], 'both end with the token the first holder stored');
-  assert.deepEqual([events[0]?.endsWith('in'), events[1]?.endsWith('out'), events[0]?.[0] === events[1]?.[0]], [true, true, true]);
-  assert.equal(await raw.exists(`locks:{${KEY}}:lock`), 0, 'released');
-  assert.deepEqual([...a.warnings, ...b.warnings], []);
+test('withLock under interleavings: stores on separate connections never run their sections at once', async (t) => {
+  const stores = [0, 1, 2, 3].map(() => newStore(t, { prefix: 'exclusive:' }));
+  let run = 0;
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.record({ store: fc.integer({ min: 0, max: 3 }), holdMs: fc.integer({ min: 0, max: 15 }), startMs: fc.integer({ min: 0, max: 10 }) }), { minLength: 2, maxLength: 5 }), async (sections) => {
+      const key = `x${(run += 1)}`;
+      let inside = 0;
+      let most = 0;
+      await Promise.all(
+        sections.map(async ({ store, holdMs, startMs }) => {
+          await sleep(startMs);
+          await stores[store]!.store.withLock(key, async () => {
+            inside += 1;
+            most = Math.max(most, inside);
+            await sleep(holdMs);
+            inside -= 1;
+          });
+        }),
+      );
+      assert.equal(most, 1);
+    }),
+    { numRuns: 15 },
+  );
+  for (const { warnings } of stores) assert.deepEqual(warnings, []);
+});
+
+test('withLock: waiters go on as soon as the holder stores a newer token, and find it (no queue through the lock)', async (t) => {
+  const holder = newStore(t, { prefix: 'newer:' });
+  const waiters = [newStore(t, { prefix: 'newer:' }), newStore(t, { prefix: 'newer:' })];
+  await holder.store.set(KEY, credentials('old', 10_000));
+  const lockKey = `newer:{${KEY}}:lock`;
+  let release!: () => void;
+  const holding = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let stored!: () => void;
+  const written = new Promise<void>((resolve) => {
+    stored = resolve;
+  });
+  const holderDone = holder.store.withLock(KEY, async () => {
+    await written;
+    await holder.store.set(KEY, credentials('new', 60_000));
+    await holding; // still holding the lock
+  });
+  while (!(await raw.exists(lockKey))) await sleep(5);
+  const before = await redisCommandCount();
+  const found = waiters.map(({ store }) =>
+    store.withLock(KEY, async () => ({ token: (await store.get(KEY))?.accessToken, lock: await raw.get(lockKey) })),
+  );
+  // Both waiters found the lock taken (and the old token there) before the holder writes.
+  while ((await redisCommandCount()) < before + 2) await sleep(5);
+  stored();
+  const results = await Promise.all(found);
+  const holderLock = await raw.get(lockKey);
+  release();
+  await holderDone;
+  assert.deepEqual(results, [
+    { token: 'SECRET-ACCESS-new', lock: holderLock },
+    { token: 'SECRET-ACCESS-new', lock: holderLock },
+  ]);
+  assert.deepEqual([...waiters[0]!.warnings, ...waiters[1]!.warnings], []);
+  // Both waited: without the holder's write they would still be waiting.
+  assert.ok(holderLock);
 });
 
 test('withLock: re-entrant; the lock has a random value and a TTL; only its holder releases it', async (t) => {
@@ -283,7 +333,20 @@ test('withLock: re-entrant; the lock has a random value and a TTL; only its hold
     return nested;
   });
   assert.equal(inner, 'nested');
+  await store.get(KEY); // after the release
   assert.equal(await raw.get(lockKey), 'someone-else');
+});
+
+test('withLock: the lock comes with the value (one round trip); a write inside the lock is read back, not the value read with the lock', async (t) => {
+  const { store } = newStore(t);
+  await store.set(KEY, credentials('before'));
+  const before = await redisCommandCount();
+  await store.withLock(KEY, async () => {
+    assert.equal((await store.get(KEY))?.accessToken, 'SECRET-ACCESS-before');
+    assert.equal(await redisCommandCount(), before + 1, 'the lock script read the value');
+    await store.set(KEY, credentials('inside'));
+    assert.equal((await store.get(KEY))?.accessToken, 'SECRET-ACCESS-inside');
+  });
 });
 
 test('withLock: a holder that died (its lock left in Redis) is replaced once the lock expires: the waiter then runs under a lock of its own', async (t) => {
@@ -328,6 +391,7 @@ test('withLock: a live holder keeps its lock past lockTtlMs; fn errors propagate
   });
   assert.equal(waiter.warnings.length, 1);
   await assert.rejects(holder.store.withLock(KEY, async () => Promise.reject(new Error('fetch failed'))), /fetch failed/);
+  await holder.store.get(KEY); // after the release
   assert.equal(await raw.exists(lockKey), 0);
 });
 
