@@ -15,7 +15,7 @@ interface OwnedClient extends ScriptingClient {
   connect(): Promise<void>;
   quit(): Promise<unknown>;
   disconnect(): void;
-  on(event: 'error' | 'ready' | 'connect', listener: (error?: unknown) => void): unknown;
+  on(event: 'error' | 'connect', listener: (error?: unknown) => void): unknown;
   readonly stream?: { unref?: () => void } | undefined;
 }
 
@@ -137,6 +137,7 @@ export class RedisConnection {
     try {
       const client = this.#target ?? (await this.#owned!);
       const result = await within(this.#timeoutMs, this.#execute(client, script, keys, args));
+      this.#lastClientError = undefined;
       if (this.#down) {
         this.#down = false;
         this.#events.recovered();
@@ -207,12 +208,11 @@ export class RedisConnection {
       maxRetriesPerRequest: 0,
       commandTimeout: timeoutMs,
       retryStrategy: () => null,
+      // The ready check sends INFO, which a user limited to the store's commands may not run (ioredis then logs).
+      enableReadyCheck: false,
     }) as unknown as OwnedClient;
     client.on('error', (error) => {
       this.#lastClientError = error;
-    });
-    client.on('ready', () => {
-      this.#lastClientError = undefined;
     });
     // The connection alone must not keep a finished program alive: a token cache is no reason to stay.
     client.on('connect', () => client.stream?.unref?.());
@@ -226,7 +226,7 @@ export class RedisConnection {
       reason = this.#lastClientError === undefined ? 'the connection was closed' : describeError(this.#lastClientError);
     }
     if (/^(WRONGPASS|NOAUTH)/.test(reason)) return `it refused the credentials: ${reason}`;
-    if (/^NOPERM/.test(reason)) return `the user may not run the store's commands (EVAL, EVALSHA on its keys): ${reason}`;
+    if (/^NOPERM/.test(reason)) return `it denied a command or key of the store, see the ACL in docs/fleet.md: ${reason}`;
     return reason;
   }
 }

@@ -11,6 +11,8 @@ import { Redis } from 'ioredis';
 export interface RedisUser {
   name: string;
   password: string;
+  /** ACL rules after the password. Default `~* &* +@all`. */
+  rules?: string;
 }
 
 export interface RedisServerOptions {
@@ -60,7 +62,7 @@ async function freePort(): Promise<number> {
 
 function configuration(dir: string, port: number, options: RedisServerOptions): string {
   const lines = [`port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, 'save ""', 'appendonly no', 'loglevel notice', 'logfile ""'];
-  if (options.user) lines.push(`user ${options.user.name} on >${options.user.password} ~* &* +@all`, 'user default off');
+  if (options.user) lines.push(`user ${options.user.name} on >${options.user.password} ${options.user.rules ?? '~* &* +@all'}`, 'user default off');
   if (options.cluster) lines.push('cluster-enabled yes', 'cluster-announce-ip 127.0.0.1', `cluster-config-file ${join(dir, 'nodes.conf')}`);
   return `${lines.join('\n')}\n`;
 }

@@ -439,8 +439,11 @@ test('Redis frozen (answers nothing): every operation gives up after operationTi
   ]);
 });
 
+// The ACL docs/fleet.md recommends: the store's keys and the commands its scripts run, nothing else.
+const STORE_ACL = '~flyte-grpc-auth:* resetchannels -@all +evalsha +eval +get +set +del +strlen +getrange +pttl +pexpire';
+
 test('Redis refuses the password: a warning naming the URL without the password, operations resolve', async (t) => {
-  const guarded = await startRedisServer({ user: { name: 'fleet', password: 'right-secret' } });
+  const guarded = await startRedisServer({ user: { name: 'fleet', password: 'right-secret', rules: STORE_ACL } });
   t.after(() => guarded.close());
   const warnings: string[] = [];
   const store = new RedisTokenStore({ redis: `redis://fleet:wrong-secret@127.0.0.1:${guarded.port}/0`, warn: (message) => warnings.push(message) });
@@ -451,11 +454,23 @@ test('Redis refuses the password: a warning naming the URL without the password,
     `flyte-grpc-auth: the Redis token store redis://fleet@127.0.0.1:${guarded.port}/0 is unavailable (it refused the credentials: WRONGPASS invalid username-password pair or user is disabled.); this process fetches its own tokens until Redis answers again.`,
   ]);
   assert.ok(!inspect({ store, warnings }, { depth: Infinity }).includes('wrong-secret'));
-  // The right password works.
-  const right = new RedisTokenStore({ redis: guarded.url });
+  // The right password works, within the recommended ACL: reads, writes, locks, deletes.
+  const rightWarnings: string[] = [];
+  const right = new RedisTokenStore({ redis: guarded.url, warn: (message) => rightWarnings.push(message) });
   t.after(() => right.close());
-  await right.set(KEY, credentials('ok'));
+  await right.withLock(KEY, () => right.set(KEY, credentials('ok')));
   assert.equal((await right.get(KEY))?.accessToken, 'SECRET-ACCESS-ok');
+  await right.compareAndDelete(KEY, 'SECRET-ACCESS-ok');
+  await right.delete(KEY);
+  assert.deepEqual(rightWarnings, []);
+  // Keys outside the ACL's pattern: refused, with a warning that says so.
+  const outsideWarnings: string[] = [];
+  const outside = new RedisTokenStore({ redis: guarded.url, prefix: 'elsewhere:', warn: (message) => outsideWarnings.push(message) });
+  t.after(() => outside.close());
+  assert.equal(await outside.get(KEY), undefined);
+  assert.deepEqual(outsideWarnings, [
+    `flyte-grpc-auth: the Redis token store redis://fleet@127.0.0.1:${guarded.port} is unavailable (it denied a command or key of the store, see the ACL in docs/fleet.md: NOPERM this user has no permissions to access one of the keys used as arguments); this process fetches its own tokens until Redis answers again.`,
+  ]);
 });
 
 test('a passed ioredis instance is used as it is and left open by close()', async (t) => {
