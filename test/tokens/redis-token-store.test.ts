@@ -527,3 +527,24 @@ test('ioredis is loaded neither by the main entry, nor by flyte-grpc-auth/redis,
   assert.equal(result.status, 0, result.stderr);
   assert.deepEqual(JSON.parse(result.stdout.trim()), [false, null, false, true]);
 });
+
+test('a program that never closes its store still exits: the connection does not keep it alive', () => {
+  const script = `
+    const { RedisTokenStore } = await import('./src/redis.ts');
+    const store = new RedisTokenStore({ redis: ${JSON.stringify(server.url)}, prefix: 'exit:' });
+    await store.set('k', { accessToken: 'a', expiresAt: Date.now() + 60000, forEndpoint: 'e' });
+    await store.withLock('k', async () => store.get('k'));
+    console.log((await store.get('k')).accessToken);`;
+  const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: PACKAGE_ROOT, encoding: 'utf8', timeout: 20_000 });
+  assert.equal(result.signal, null, 'it had to be killed');
+  assert.equal(result.status, 0, result.stderr);
+  assert.equal(result.stdout.trim(), 'a');
+});
+
+test('durations beyond what timers can hold are capped (2^31-1 ms), not turned into 1 ms', async (t) => {
+  const { store, prefix } = newStore(t, { lockTtlMs: Number.MAX_SAFE_INTEGER, lockWaitMs: 1e300, operationTimeoutMs: 1e15 });
+  const ttl = await store.withLock(KEY, () => raw.pttl(`${prefix}{${KEY}}:lock`));
+  assert.ok(ttl > 2_147_483_647 - 60_000 && ttl <= 2_147_483_647, String(ttl));
+  await store.set(KEY, credentials('capped'));
+  assert.equal((await store.get(KEY))?.accessToken, 'SECRET-ACCESS-capped');
+});
