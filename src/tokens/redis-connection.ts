@@ -87,7 +87,7 @@ async function within<T>(timeoutMs: number, work: Promise<T>): Promise<T> {
 /**
  * One Redis (or Cluster) as the token store uses it: runs Lua scripts, each bounded by a timeout; a failure starts an
  * outage (reported once), during which operations fail at once except one retry per second, until one succeeds.
- * A URL gets its own ioredis client, loaded and connected on first use; a passed instance is used as it is.
+ * A URL gets its own ioredis client (loaded at once, connected on first use); a passed instance is used as it is.
  */
 export class RedisConnection {
   readonly #target: ScriptingClient | undefined;
@@ -95,7 +95,7 @@ export class RedisConnection {
   readonly #redactedUrl: string | undefined;
   readonly #timeoutMs: number;
   readonly #events: RedisConnectionEvents;
-  #owned: Promise<OwnedClient> | undefined;
+  readonly #owned: Promise<OwnedClient> | undefined;
   #connecting: Promise<void> | undefined;
   #lastClientError: unknown;
   #down = false;
