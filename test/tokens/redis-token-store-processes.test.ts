@@ -40,7 +40,9 @@ let grpcServer: TestGrpcServer;
 let workers: FleetWorker[] = [];
 before(async () => {
   redis = await startRedisServer();
-  idp = await startIdentityProvider({ accessTokenTtlSeconds: 3 });
+  // Long enough for eight busy processes to make their first call before the first token is due (a JWT's whole-second
+  // `exp` makes it last 3-4 s).
+  idp = await startIdentityProvider({ accessTokenTtlSeconds: 4 });
   grpcServer = await startGrpcServer({ issuer: idp.issuer, jwksUri: idp.jwksUri, audience: API_AUDIENCE });
   workers = Array.from({ length: 8 }, () =>
     startWorker({ refreshWindowMs: 200, operationTimeoutMs: 1_000, lockTtlMs: LOCK_TTL_MS, lockWaitMs: 60_000 }),

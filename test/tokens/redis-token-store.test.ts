@@ -410,9 +410,16 @@ test('Redis stopped: operations resolve (nothing found, writes skipped, fn runs 
     await store.delete(KEY);
     assert.equal(await store.withLock(KEY, async () => 'ran'), 'ran');
   }
-  assert.deepEqual(warnings, [
-    `flyte-grpc-auth: the Redis token store redis://127.0.0.1:${own.port} is unavailable (connect ECONNREFUSED 127.0.0.1:${own.port}); this process fetches its own tokens until Redis answers again.`,
-  ]);
+  // Whichever the store notices first: its connection closing, or the refused reconnection.
+  assert.equal(warnings.length, 1);
+  assert.ok(
+    [`connect ECONNREFUSED 127.0.0.1:${own.port}`, 'the connection was closed'].some(
+      (reason) =>
+        warnings[0] ===
+        `flyte-grpc-auth: the Redis token store redis://127.0.0.1:${own.port} is unavailable (${reason}); this process fetches its own tokens until Redis answers again.`,
+    ),
+    warnings[0],
+  );
   await own.start();
   await sleep(1_100); // the store tries Redis again at most once a second during an outage
   await store.set(KEY, credentials('after'));
