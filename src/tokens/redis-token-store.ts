@@ -166,6 +166,8 @@ export class RedisTokenStore implements TokenStore {
   /**
    * Stores `credentials` unless the stored ones expire later. The value expires with the access token; with a refresh
    * token (or no known expiry) 30 days after this write. Expired credentials without a refresh token are not stored.
+   * Credentials with a refresh token always replace what is there: they come from the latest refresh (made under the
+   * lock), and with rotation only the latest refresh token works, whatever its access token's lifetime.
    */
   async set(key: string, credentials: Credentials): Promise<void> {
     this.#forgetRead(key);
@@ -176,7 +178,8 @@ export class RedisTokenStore implements TokenStore {
     const lastsMs = stored.refreshToken === undefined && stored.expiresAt !== undefined ? Math.ceil(stored.expiresAt - now) : MAX_TTL_MS;
     const ttlMs = Math.min(Math.max(1, lastsMs), MAX_TTL_MS);
     const value = encodeValue(redisKey, stored, this.#sealer);
-    const expiresAt = stored.expiresAt === undefined ? '' : String(Math.max(0, Math.trunc(stored.expiresAt)));
+    // '' tells the script not to compare.
+    const expiresAt = stored.refreshToken === undefined && stored.expiresAt !== undefined ? String(Math.max(0, Math.trunc(stored.expiresAt))) : '';
     await this.#run(WRITE_SCRIPT, [redisKey], [value, expiresAt, String(ttlMs), String(now + TRUSTED_EXPIRY_MS)]);
   }
 

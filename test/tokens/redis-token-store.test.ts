@@ -103,6 +103,10 @@ test('Lua compare: a writer never replaces a token that expires later; equal, la
   assert.equal((await store.get(KEY))?.accessToken, 'unknown', 'a writer with no known expiry is not compared');
   await store.set(KEY, at('after-unknown', now + 10_000));
   assert.equal((await store.get(KEY))?.accessToken, 'after-unknown', 'a stored token with no known expiry is not compared');
+  // A refreshed login whose access token lives shorter than the stored one: its rotated refresh token must not be lost.
+  await store.set(KEY, { ...at('login', now + 3_600_000), refreshToken: 'SECRET-REFRESH-1' });
+  await store.set(KEY, { ...at('refreshed', now + 60_000), refreshToken: 'SECRET-REFRESH-2' });
+  assert.equal((await store.get(KEY))?.refreshToken, 'SECRET-REFRESH-2', 'with a refresh token the latest write wins');
 });
 
 test('Lua compare under interleavings: concurrent writers through separate connections leave the latest-expiring token', async (t) => {
