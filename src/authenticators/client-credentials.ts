@@ -9,7 +9,10 @@ import { createOAuthFetch, type OAuthFetch, type OAuthHttpOptions } from '../oau
 import { withTokenRetry, type TokenRetryOptions } from '../oauth/retry.js';
 import { credentialsFromTokenResponse } from '../oauth/token-response.js';
 import type { Credentials } from '../tokens/credentials.js';
-import { Authenticator } from './authenticator.js';
+import { defaultRefreshWindowMs } from '../tokens/expiry.js';
+import { tokenStoreKey, type TokenStore } from '../tokens/token-store.js';
+import { Authenticator, type RefreshReason } from './authenticator.js';
+import { SharedToken } from './shared-token.js';
 
 export interface ClientCredentialsAuthenticatorOptions extends OAuthHttpOptions {
   /** The Flyte endpoint the token is for. */
@@ -40,6 +43,12 @@ export interface ClientCredentialsAuthenticatorOptions extends OAuthHttpOptions 
   refreshWindowMs?: number | undefined;
   /** How long before expiry calls wait for the new token instead. Default: the smaller of 10 s and 5% of its lifetime. */
   expiryMarginMs?: number | undefined;
+  /**
+   * Shares the token with every process using the same store (a `RedisTokenStore` for a fleet of hosts): a fresh
+   * token found there is used, else one process fetches under the store's lock for all. Default: none (each
+   * authenticator fetches its own).
+   */
+  tokenStore?: TokenStore | undefined;
 }
 
 /**
@@ -51,6 +60,7 @@ export class ClientCredentialsAuthenticator extends Authenticator {
   readonly #fetch: OAuthFetch;
   // The method that worked with auto-detection, per token endpoint (a new config may name another one).
   #detected: { tokenEndpoint: string; method: TokenEndpointAuthMethod } | undefined;
+  readonly #shared: SharedToken | undefined;
 
   constructor(options: ClientCredentialsAuthenticatorOptions) {
     if (!options.clientId || !options.clientSecret) {
@@ -64,13 +74,14 @@ export class ClientCredentialsAuthenticator extends Authenticator {
     });
     this.#options = options;
     this.#fetch = createOAuthFetch(options);
+    this.#shared = options.tokenStore ? new SharedToken(options.tokenStore) : undefined;
   }
 
   protected override get flow(): string {
     return 'clientSecret';
   }
 
-  protected override async obtainCredentials(): Promise<Credentials> {
+  protected override async obtainCredentials(previous: Credentials | undefined, reason: RefreshReason): Promise<Credentials> {
     const config = await this.#options.cfgStore.getClientConfig();
     this.setHeaderKey(
       config.headerKey || this.#options.headerKey,
@@ -78,8 +89,34 @@ export class ClientCredentialsAuthenticator extends Authenticator {
     );
     await loadOpenidClient();
     this.setTokenEndpoint(config.tokenEndpoint);
+    if (!this.#shared) return this.#fetchToken(config);
+    return this.#shared.obtain({
+      key: this.#storeKey(config),
+      previous,
+      reason,
+      isFresh: (credentials) => this.#isFresh(credentials),
+      fetch: () => this.#fetchToken(config),
+    });
+  }
+
+  async #fetchToken(config: ClientConfig): Promise<Credentials> {
     const response = await this.#requestToken(config);
     return credentialsFromTokenResponse(response, this.endpoint, config.tokenEndpoint);
+  }
+
+  // Valid beyond the refresh window, as a token this authenticator fetched itself would be.
+  #isFresh(credentials: Credentials, now = Date.now()): boolean {
+    const { expiresAt } = credentials;
+    if (expiresAt === undefined) return true;
+    return now < expiresAt - (this.#options.refreshWindowMs ?? defaultRefreshWindowMs(expiresAt - now));
+  }
+
+  // Endpoint + client id + the scopes and audience asked for: a token for other scopes is another token.
+  #storeKey(config: ClientConfig): string {
+    const { scope, audience } = this.#parameters(config);
+    const asked = { ...(scope ? { scope: scope.split(' ').sort().join(' ') } : {}), ...(audience ? { audience } : {}) };
+    const flow = Object.keys(asked).length ? `client_credentials ${JSON.stringify(asked)}` : 'client_credentials';
+    return tokenStoreKey(this.endpoint, this.#options.clientId, flow);
   }
 
   async #requestToken(config: ClientConfig): Promise<oidc.TokenEndpointResponse> {

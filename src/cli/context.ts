@@ -1,6 +1,7 @@
 import { browserFallbackMessage, openSystemBrowser, type OpenBrowser } from '../authenticators/browser.js';
 import { formatDeviceCodePrompt } from '../authenticators/device-code.js';
 import { InteractiveAuthenticator } from '../authenticators/interactive.js';
+import { authFlowOf } from '../flyte/auth-type.js';
 import type { ClientConfigStore } from '../flyte/client-config.js';
 import { loadPlatformConfig } from '../flyte/load-platform-config.js';
 import { createPlatformAuth, type PlatformAuth } from '../grpc-js/platform-auth.js';
@@ -64,7 +65,8 @@ export function createCliAuth(cfg: PlatformConfig, context: CommandContext, opti
     io.tokenStore ??
     createTokenStore({ disableKeyring: cfg.disableKeyring, path: defaultTokenStorePath(configDirContext(io.env)), warn: warningWriter(io.stderr) });
   const auth = createPlatformAuth(cfg, {
-    tokenStore,
+    // The login cache is for logins: a client-credentials token stays out of the user's keychain and token file.
+    tokenStore: authFlowOf(cfg.authMode) === 'clientSecret' ? undefined : tokenStore,
     clientConfigStore: options.clientConfigStore,
     openBrowser: cliOpenBrowser(io, context.options.noBrowser),
     onPrompt: io.onPrompt ?? ((prompt) => io.stderr(formatDeviceCodePrompt(prompt))),

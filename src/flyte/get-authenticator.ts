@@ -13,7 +13,10 @@ import type { PlatformConfig } from './platform-config.js';
 
 /** What the AUTH_MODE switch cannot read from the config: how to talk to the user, where to cache tokens. */
 export interface GetAuthenticatorOptions {
-  /** Cache of interactive (PKCE, device) credentials. Default: the OS keychain, else a file (`disableKeyring`: file). */
+  /**
+   * Where credentials are kept. PKCE, device: default the OS keychain, else a file (`disableKeyring`: file). Client
+   * credentials: default none; given one (a `RedisTokenStore` for a fleet), processes share one token.
+   */
   tokenStore?: TokenStore | undefined;
   /** Opens the PKCE login page. Default: the system browser, else the URL is printed. */
   openBrowser?: OpenBrowser | undefined;
@@ -68,6 +71,7 @@ export function getAuthenticator(cfg: PlatformConfig, cfgStore: ClientConfigStor
           'client secret',
           'admin.clientSecretLocation / admin.clientSecretEnvVar / FLYTE_CREDENTIALS_CLIENT_SECRET',
         ),
+        tokenStore: options.tokenStore,
       });
     case 'externalCommand':
       if (!cfg.command?.length) {

@@ -15,6 +15,12 @@ export interface TokenStore {
   /** Removes what is stored under `key`; a missing key is not an error. */
   delete(key: string): Promise<void>;
   /**
+   * Removes what is stored under `key` only if it still holds `accessToken` (a token the server refused), in one step:
+   * a newer token another process stored meanwhile stays. Optional; without it, authenticators read, compare and
+   * `delete`.
+   */
+  compareAndDelete?(key: string, accessToken: string): Promise<void>;
+  /**
    * Runs `fn` while holding a lock on `key` that other processes sharing the store respect, so that two processes
    * refreshing at once take turns: the second one, once inside, re-reads the store and finds the first one's
    * credentials (and does not spend a rotated refresh token twice). Re-entrant within `fn`. Absent for stores that

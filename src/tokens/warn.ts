@@ -26,6 +26,11 @@ export class OnceWarner {
       // A throwing listener must not turn a warning into a failure.
     }
   }
+
+  /** Lets `kind` warn again: a second outage after the first one ended is news. */
+  reset(kind: string): void {
+    this.#warned.delete(kind);
+  }
 }
 
 /** The first line of an error's message, for warnings: native errors append multi-line backtraces. */
