@@ -1,16 +1,15 @@
-import { Metadata, status, type StatusObject } from '@grpc/grpc-js';
-import { AuthenticationError } from '../errors.js';
+import { Metadata, type StatusObject } from '@grpc/grpc-js';
+import type { CallStatus } from '../call-policy/status-codes.js';
+import { statusForTokenFailure as tokenFailure } from '../call-policy/call-statuses.js';
 
-/** How the details of a call that ended without a token begin (an outer interceptor tells it from a server rejection). */
-export const TOKEN_FAILURE_DETAILS_PREFIX = 'failed to obtain access token: ';
+export { TOKEN_FAILURE_DETAILS_PREFIX } from '../call-policy/call-statuses.js';
+
+/** A policy status as grpc-js delivers it: with (empty) trailing metadata. */
+export function toStatusObject(status: CallStatus): StatusObject {
+  return { code: status.code, details: status.details, metadata: new Metadata() };
+}
 
 /** The status a call ends with when no token could be obtained for it. */
 export function statusForTokenFailure(error: unknown): StatusObject {
-  const unreachable = error instanceof AuthenticationError && error.code === 'ERR_IDP_UNREACHABLE';
-  const reason = error instanceof Error ? error.message : String(error);
-  return {
-    code: unreachable ? status.UNAVAILABLE : status.UNAUTHENTICATED,
-    details: `${TOKEN_FAILURE_DETAILS_PREFIX}${reason}`,
-    metadata: new Metadata(),
-  };
+  return toStatusObject(tokenFailure(error));
 }
