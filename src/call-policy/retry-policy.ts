@@ -6,18 +6,19 @@ import type { CallStatus } from './status-codes.js';
 import type { AuthMetadata, TokenSource } from './token-source.js';
 
 /** The settings one interceptor applies to every call. */
-export interface RetrySettings extends ReplayLimits {
+export interface RetrySettings<S extends CallStatus = CallStatus> extends ReplayLimits {
   /** Which statuses are auth rejections (default {@link isUnauthenticated}); a throwing predicate means "no". */
-  isAuthRejection: AuthRejectionPredicate;
+  isAuthRejection: AuthRejectionPredicate<S>;
 }
 
 /** What to do with an attempt's status: `retry` (refresh, then replay) or `final` (it is the call's status). */
 export type StatusVerdict = 'retry' | 'final';
 
 /**
- * One call's retry rules, transport-neutral: at most one retry, on an auth rejection, while the call is neither
- * committed (a response message; response headers for request-streaming calls), nor cancelled, nor over the
- * replay bound. A rejection it cannot retry still refreshes the token in the background.
+ * One call's retry rules, transport-neutral (`T`: what the replay buffer keeps; `S`: the transport's status type):
+ * at most one retry, on an auth rejection, while the call is neither committed (a response message; response
+ * headers for request-streaming calls), nor cancelled, nor over the replay bound. A rejection it cannot retry still
+ * refreshes the token in the background.
  *
  * @example
  * const policy = new AuthRetryPolicy<Message>(shape, settings);
@@ -29,16 +30,16 @@ export type StatusVerdict = 'retry' | 'final';
  *   replay(policy.replay.take());
  * }
  */
-export class AuthRetryPolicy<T> {
+export class AuthRetryPolicy<T, S extends CallStatus = CallStatus> {
   /** The request messages kept for the replay. */
   readonly replay: ReplayBuffer<T>;
   readonly #shape: CallShape;
-  readonly #settings: RetrySettings;
+  readonly #settings: RetrySettings<S>;
   #retried = false;
   #committed = false;
   #cancelled = false;
 
-  constructor(shape: CallShape, settings: RetrySettings) {
+  constructor(shape: CallShape, settings: RetrySettings<S>) {
     this.#shape = shape;
     this.#settings = settings;
     this.replay = new ReplayBuffer<T>(settings);
@@ -94,7 +95,7 @@ export class AuthRetryPolicy<T> {
    * retry (the caller then waits for `source.refreshAfterRejection(header)` and replays {@link replay}); otherwise
    * `final`, after starting a background compare-and-refresh when the status was a rejection.
    */
-  onStatus(status: CallStatus, source: TokenSource, header: AuthMetadata | undefined): StatusVerdict {
+  onStatus(status: S, source: TokenSource, header: AuthMetadata | undefined): StatusVerdict {
     if (this.#cancelled || !isAuthRejection(this.#settings.isAuthRejection, status)) return 'final';
     if (this.canRetry) {
       this.#retried = true;

@@ -10,6 +10,8 @@ export interface AuthInterceptorsOptions {
   proxyAuthenticator?: Authenticator | undefined;
   /** Request messages kept for a replay, per interceptor. Default 64. */
   maxBufferedMessages?: number | undefined;
+  /** Serialized request bytes kept for a replay, per interceptor. Default 1 MiB. */
+  maxBufferedBytes?: number | undefined;
 }
 
 /**
@@ -22,10 +24,10 @@ export interface AuthInterceptorsOptions {
  * const client = new AdminServiceClient(endpoint, createChannelCredentials(cfg), { interceptors });
  */
 export function createAuthInterceptors(options: AuthInterceptorsOptions): Interceptor[] {
-  const { authenticator, proxyAuthenticator, maxBufferedMessages } = options;
-  if (!proxyAuthenticator) return [createAuthInterceptor(authenticator, { maxBufferedMessages })];
+  const { authenticator, proxyAuthenticator, maxBufferedMessages, maxBufferedBytes } = options;
+  if (!proxyAuthenticator) return [createAuthInterceptor(authenticator, { maxBufferedMessages, maxBufferedBytes })];
   return [
-    createAuthInterceptor(authenticator, { maxBufferedMessages, isAuthRejection: isServerAuthRejection }),
-    createProxyAuthInterceptor(proxyAuthenticator, { maxBufferedMessages }),
+    createAuthInterceptor(authenticator, { maxBufferedMessages, maxBufferedBytes, isAuthRejection: isServerAuthRejection }),
+    createProxyAuthInterceptor(proxyAuthenticator, { maxBufferedMessages, maxBufferedBytes }),
   ];
 }

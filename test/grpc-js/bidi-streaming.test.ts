@@ -1,8 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { observeStream } from '../support/calls.js';
+import { observeStream, runCall } from '../support/calls.js';
 import { bidi, type EchoReply, type EchoRequest } from '../support/echo-service.js';
+import { refreshSettled } from '../support/custom-authenticators.js';
 import { sharedEnvironment } from '../support/environment.js';
 
 type BidiMethod = (metadata: grpc.Metadata, options?: grpc.CallOptions) => grpc.ClientDuplexStream<EchoRequest, EchoReply>;
@@ -30,7 +31,7 @@ describe('bidi-streaming calls', () => {
     assert.equal(shared().idp.tokenRequestCount, 1);
   });
 
-  test('UNAUTHENTICATED after a reply was delivered is final: nothing is replayed', async () => {
+  test('UNAUTHENTICATED after a reply was delivered is final: nothing is replayed, the token is replaced', async () => {
     const call = (shared().newClient().Bidi as BidiMethod)(new grpc.Metadata());
     const observed = observeStream(call);
     call.write({ text: 'fail-midstream' });
@@ -39,7 +40,8 @@ describe('bidi-streaming calls', () => {
     assert.equal(result.error?.code, grpc.status.UNAUTHENTICATED);
     assert.equal(result.error?.details, 'token expired mid-stream');
     assert.equal(shared().server.calls.length, 1);
-    assert.equal(shared().idp.tokenRequestCount, 0);
+    await refreshSettled(shared().authenticator);
+    assert.equal(shared().idp.tokenRequestCount, 1, 'one background refresh');
   });
 
   test('cancel() ends the call with CANCELLED and is not retried', async () => {
@@ -52,5 +54,30 @@ describe('bidi-streaming calls', () => {
     assert.equal(result.error?.code, grpc.status.CANCELLED);
     assert.equal(shared().server.calls.length, 1);
     assert.equal(shared().idp.tokenRequestCount, 0);
+  });
+
+  test('an app that writes only after the response headers completes: headers reach it at once (no deadlock)', async () => {
+    const outcome = await runCall(shared().newClient(), 'bidi', { texts: ['x', 'y'], writeAfterHeaders: true, callOptions: { deadline: Date.now() + 20_000 } });
+    assert.equal(outcome.status.code, grpc.status.OK, outcome.status.details);
+    assert.deepEqual(outcome.headers, ['1']);
+    assert.deepEqual(outcome.replies.map((reply) => reply.text), ['echo:x', 'echo:y']);
+    assert.deepEqual(outcome.writeCallbacks, [1, 1]);
+  });
+
+  test('a rejection before the headers is still retried transparently; the app then sees the retry\'s headers only', async () => {
+    shared().server.rejectNext(1);
+    const outcome = await runCall(shared().newClient(), 'bidi', { texts: ['x'], writeAfterHeaders: true });
+    assert.equal(outcome.status.code, grpc.status.OK);
+    assert.deepEqual(outcome.headers, ['2']);
+    assert.deepEqual(outcome.replies.map((reply) => reply.text), ['echo:x']);
+    assert.equal(shared().idp.tokenRequestCount, 1);
+  });
+
+  test('response headers commit the call: a rejection after them is final (gRPC A6)', async () => {
+    shared().server.rejectNext(1, { afterHeaders: true });
+    const outcome = await runCall(shared().newClient(), 'bidi', { texts: ['x'] });
+    assert.equal(outcome.status.code, grpc.status.UNAUTHENTICATED);
+    assert.deepEqual(outcome.headers, ['1']);
+    assert.equal(shared().server.calls.length, 1);
   });
 });

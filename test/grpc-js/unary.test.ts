@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import { observeUnary } from '../support/calls.js';
 import { createAuthInterceptor } from '../../src/index.js';
 import { EchoClient, unary } from '../support/echo-service.js';
+import { refreshSettled } from '../support/custom-authenticators.js';
 import { sharedEnvironment, startEnvironment } from '../support/environment.js';
 
 describe('unary calls', () => {
@@ -35,7 +36,7 @@ describe('unary calls', () => {
   });
 
   test('UNAUTHENTICATED: one refresh, one retry, and the app sees only the final attempt', async () => {
-    shared().server.rejectNext(1);
+    shared().server.rejectNext(1, { afterHeaders: true });
     const before = shared().authenticator.getCredentials()!.accessToken;
     const observed = await observeUnary(shared().newClient(), { text: 'retry' });
     assert.equal(observed.error, null);
@@ -49,13 +50,15 @@ describe('unary calls', () => {
   });
 
   test('a second UNAUTHENTICATED reaches the caller as is, after exactly two attempts', async () => {
-    shared().server.rejectNext(2);
+    shared().server.rejectNext(2, { afterHeaders: true });
     const observed = await observeUnary(shared().newClient(), { text: 'no' });
     assert.equal(observed.error?.code, grpc.status.UNAUTHENTICATED);
     assert.equal(observed.error?.details, 'rejected by test');
     assert.deepEqual(observed.headers, ['2']);
     assert.equal(shared().server.calls.length, 2);
-    assert.equal(shared().idp.tokenRequestCount, 1);
+    // The retry's token was refused too: it is replaced in the background, for the next call.
+    await refreshSettled(shared().authenticator);
+    assert.equal(shared().idp.tokenRequestCount, 2);
   });
 
   for (const [name, code] of [

@@ -70,3 +70,131 @@ export function observeStream(call: grpc.ClientReadableStream<EchoReply> | grpc.
 export function concurrently<T>(count: number, run: (index: number) => Promise<T>): Promise<T[]> {
   return Promise.all(Array.from({ length: count }, (_, index) => run(index)));
 }
+
+/** The four gRPC call types, for tables that run one case against each. */
+export const CALL_TYPES = ['unary', 'server-stream', 'client-stream', 'bidi'] as const;
+export type CallType = (typeof CALL_TYPES)[number];
+
+/** Everything the application saw of one call, counted, so "exactly one status" can be asserted. */
+export interface CallOutcome {
+  /** The final status (the first one, if there were several). */
+  status: grpc.StatusObject;
+  /** How many `status` events the call emitted (must be 1). */
+  statusEvents: number;
+  /** How many errors reached the app (callback error or stream `error` event; 0 or 1). */
+  errorEvents: number;
+  /** Headers (`x-attempt`) the app received, in order. */
+  headers: string[];
+  replies: EchoReply[];
+  /** Write callbacks fired, per written message (each must be 1). */
+  writeCallbacks: number[];
+}
+
+export interface RunCallOptions {
+  /** Request texts (unary and server streaming use the first). Default `['m0']`. */
+  texts?: string[];
+  callOptions?: grpc.CallOptions;
+  /** Write only after the response headers arrived (client streaming, bidi). */
+  writeAfterHeaders?: boolean;
+  /** Called with the call object as soon as it exists (to cancel it, say). */
+  onCall?: (call: grpc.ClientUnaryCall | grpc.ClientReadableStream<EchoReply> | grpc.ClientWritableStream<EchoRequest> | grpc.ClientDuplexStream<EchoRequest, EchoReply>) => void;
+}
+
+type AnyClientCall =
+  | grpc.ClientUnaryCall
+  | grpc.ClientReadableStream<EchoReply>
+  | grpc.ClientWritableStream<EchoRequest>
+  | grpc.ClientDuplexStream<EchoRequest, EchoReply>;
+
+/**
+ * Runs one call of `type` and resolves with what the app saw, a few turns of the event loop after its status (so
+ * a second status or error would be counted). Rejects if the client method throws: an interceptor must not.
+ */
+export function runCall(client: EchoClientInstance, type: CallType, options: RunCallOptions = {}): Promise<CallOutcome> {
+  const texts = options.texts ?? ['m0'];
+  const callOptions = options.callOptions ?? {};
+  const metadata = new grpc.Metadata();
+  return new Promise<CallOutcome>((resolve, reject) => {
+    const outcome: Omit<CallOutcome, 'status'> & { status?: grpc.StatusObject } = {
+      statusEvents: 0,
+      errorEvents: 0,
+      headers: [],
+      replies: [],
+      writeCallbacks: [],
+    };
+    const onReply = (error: grpc.ServiceError | null, reply?: EchoReply): void => {
+      if (error) outcome.errorEvents += 1;
+      if (reply) outcome.replies.push(reply);
+    };
+    let call: AnyClientCall;
+    try {
+      switch (type) {
+        case 'unary':
+          call = (client.Unary as (r: EchoRequest, m: grpc.Metadata, o: grpc.CallOptions, cb: grpc.requestCallback<EchoReply>) => grpc.ClientUnaryCall)(
+            { text: texts[0] ?? '' },
+            metadata,
+            callOptions,
+            onReply,
+          );
+          break;
+        case 'server-stream':
+          call = (client.ServerStream as (r: EchoRequest, m: grpc.Metadata, o: grpc.CallOptions) => grpc.ClientReadableStream<EchoReply>)(
+            { text: texts[0] ?? '', count: 2 },
+            metadata,
+            callOptions,
+          );
+          break;
+        case 'client-stream':
+          call = (client.ClientStream as (m: grpc.Metadata, o: grpc.CallOptions, cb: grpc.requestCallback<EchoReply>) => grpc.ClientWritableStream<EchoRequest>)(
+            metadata,
+            callOptions,
+            onReply,
+          );
+          break;
+        case 'bidi':
+          call = (client.Bidi as (m: grpc.Metadata, o: grpc.CallOptions) => grpc.ClientDuplexStream<EchoRequest, EchoReply>)(metadata, callOptions);
+          break;
+      }
+    } catch (error) {
+      reject(new Error(`the ${type} call threw from the client method`, { cause: error }));
+      return;
+    }
+    if (type === 'server-stream' || type === 'bidi') {
+      const readable = call as grpc.ClientReadableStream<EchoReply>;
+      readable.on('data', (reply: EchoReply) => outcome.replies.push(reply));
+      readable.on('error', () => {
+        outcome.errorEvents += 1;
+      });
+    }
+    const write = (): void => {
+      if (type !== 'client-stream' && type !== 'bidi') return;
+      const writable = call as grpc.ClientWritableStream<EchoRequest>;
+      texts.forEach((text, index) => {
+        outcome.writeCallbacks[index] = 0;
+        writable.write({ text }, () => {
+          outcome.writeCallbacks[index]! += 1;
+        });
+      });
+      writable.end();
+    };
+    let wrote = false;
+    call.on('metadata', (md: grpc.Metadata) => {
+      outcome.headers.push(String(md.get('x-attempt')[0] ?? ''));
+      if (options.writeAfterHeaders && !wrote) {
+        wrote = true;
+        write();
+      }
+    });
+    call.on('status', (status: grpc.StatusObject) => {
+      outcome.statusEvents += 1;
+      outcome.status ??= status;
+      // Let a duplicate status, error or late write callback show up before reporting.
+      setTimeout(() => resolve(outcome as CallOutcome), 20);
+    });
+    options.onCall?.(call);
+    if (!options.writeAfterHeaders) {
+      wrote = true;
+      write();
+    }
+  });
+}

@@ -10,16 +10,36 @@ export interface ReceivedCall {
   /** `ok` or why the call was rejected. */
   outcome: string;
   metadata: grpc.Metadata;
+  /** The request texts the server read, in order. */
+  requests: string[];
+  /** Whether response headers went out. */
+  headersSent: boolean;
 }
+
+/**
+ * What the server does with one call, whatever its token (except `accept`, which checks the token):
+ * - `accept`: verify the JWT, reject it trailers-only if invalid, else headers and a normal answer;
+ * - `reject`: `code` (default UNAUTHENTICATED) before any message, trailers-only or after response headers;
+ * - `reject-after`: a valid token is served until `messages` response messages went out (server stream, bidi) or
+ *   `messages` requests were read (client stream), then rejected with `code`;
+ * - `hang`: headers never, answer never (until the client's deadline or cancel).
+ */
+export type CallPlan =
+  | { kind: 'accept' }
+  | { kind: 'reject'; code?: grpc.status; afterHeaders?: boolean }
+  | { kind: 'reject-after'; messages: number; code?: grpc.status }
+  | { kind: 'hang' };
 
 export interface TestGrpcServer {
   address: string;
   server: grpc.Server;
   calls: ReceivedCall[];
-  /** Rejects the next `count` calls with UNAUTHENTICATED, whatever their token. */
-  rejectNext(count: number): void;
+  /** Rejects the next `count` calls with UNAUTHENTICATED, whatever their token (trailers-only unless `afterHeaders`). */
+  rejectNext(count: number, options?: { afterHeaders?: boolean }): void;
   /** Answers the next `count` calls with this status (before any message). */
-  failNext(code: grpc.status, count?: number): void;
+  failNext(code: grpc.status, count?: number, options?: { afterHeaders?: boolean }): void;
+  /** Plans what the next calls get, one plan per call, in order. */
+  planNext(...plans: CallPlan[]): void;
   /** Moves the server's clock forward, so tokens the client still trusts are expired here. */
   advanceClock(ms: number): void;
   close(): Promise<void>;
@@ -47,65 +67,110 @@ type AnyCall =
 
 /**
  * A real grpc-js server on 127.0.0.1 with the `test.echo.Echo` service. Every call must carry a JWT from the
- * identity provider (signature checked against its JWKS, audience, issuer and expiry).
+ * identity provider (signature checked against its JWKS, audience, issuer and expiry); an invalid one is rejected
+ * trailers-only, as auth middleware does. Plans (`rejectNext`, `failNext`, `planNext`) script what calls get.
  */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<TestGrpcServer> {
   const headerKey = options.headerKey ?? 'authorization';
   const jwks: JWTVerifyGetKey = options.jwks ?? createRemoteJWKSet(new URL(options.jwksUri));
   const calls: ReceivedCall[] = [];
-  const forced: grpc.status[] = [];
+  const plans: CallPlan[] = [];
   let clockSkewMs = 0;
 
-  async function authorize(method: string, call: AnyCall): Promise<{ subject: string } | grpc.ServiceError> {
+  type Decision =
+    | { kind: 'serve'; subject: string; record: ReceivedCall; rejectAfter?: { messages: number; error: grpc.ServiceError } }
+    | { kind: 'reject'; error: grpc.ServiceError }
+    | { kind: 'hang' };
+
+  const serviceError = (record: ReceivedCall, code: grpc.status, details: string): grpc.ServiceError => {
+    record.outcome = details;
+    return Object.assign(new Error(details), { code, details, metadata: new grpc.Metadata() });
+  };
+
+  /** Records the call at once (so request messages can be logged) and decides what it gets. */
+  function authorize(method: string, call: AnyCall): { record: ReceivedCall; decision: Promise<Decision> } {
     const headerValues = call.metadata.get(headerKey).map(String);
-    const record: ReceivedCall = { method, headerValues, outcome: 'ok', metadata: call.metadata };
+    const record: ReceivedCall = { method, headerValues, outcome: 'ok', metadata: call.metadata, requests: [], headersSent: false };
     calls.push(record);
-    // Response headers first, numbered, so tests can tell which attempt's headers reached the app.
-    const headers = new grpc.Metadata();
-    headers.set('x-attempt', String(calls.length));
-    call.sendMetadata(headers);
-    const reject = (code: grpc.status, details: string): grpc.ServiceError => {
-      record.outcome = details;
-      return Object.assign(new Error(details), { code, details, metadata: new grpc.Metadata() });
+    if ('request' in call) record.requests.push(call.request.text ?? '');
+    return { record, decision: decide(record, call, headerValues) };
+  }
+
+  async function decide(record: ReceivedCall, call: AnyCall, headerValues: string[]): Promise<Decision> {
+    // Response headers, numbered, so tests can tell which attempt's headers reached the app.
+    const sendHeaders = (): void => {
+      const headers = new grpc.Metadata();
+      headers.set('x-attempt', String(calls.indexOf(record) + 1));
+      call.sendMetadata(headers);
+      record.headersSent = true;
     };
-    const forcedCode = forced.shift();
-    if (forcedCode !== undefined) return reject(forcedCode, 'rejected by test');
-    if (headerValues.length !== 1) return reject(grpc.status.UNAUTHENTICATED, `expected one ${headerKey} value, got ${headerValues.length}`);
+    const plan = plans.shift() ?? { kind: 'accept' };
+    if (plan.kind === 'hang') {
+      record.outcome = 'hang';
+      return { kind: 'hang' };
+    }
+    if (plan.kind === 'reject') {
+      if (plan.afterHeaders) sendHeaders();
+      return { kind: 'reject', error: serviceError(record, plan.code ?? grpc.status.UNAUTHENTICATED, 'rejected by test') };
+    }
+    // A real auth check answers trailers-only: no headers before a rejection.
+    if (headerValues.length !== 1) {
+      return { kind: 'reject', error: serviceError(record, grpc.status.UNAUTHENTICATED, `expected one ${headerKey} value, got ${headerValues.length}`) };
+    }
     const match = /^Bearer (.+)$/.exec(headerValues[0]!);
-    if (!match) return reject(grpc.status.UNAUTHENTICATED, 'no bearer token');
+    if (!match) return { kind: 'reject', error: serviceError(record, grpc.status.UNAUTHENTICATED, 'no bearer token') };
+    let subject: string;
     try {
       const { payload } = await jwtVerify(match[1]!, jwks, {
         issuer: options.issuer,
         audience: options.audience,
         currentDate: new Date(Date.now() + clockSkewMs),
       });
-      const subject = payload.sub ?? payload.client_id;
-      return { subject: typeof subject === 'string' ? subject : '' };
+      const claimed = payload.sub ?? payload.client_id;
+      subject = typeof claimed === 'string' ? claimed : '';
     } catch (error) {
-      return reject(grpc.status.UNAUTHENTICATED, `invalid token: ${(error as { code?: string }).code ?? String(error)}`);
+      const code = (error as { code?: string }).code ?? String(error);
+      return { kind: 'reject', error: serviceError(record, grpc.status.UNAUTHENTICATED, `invalid token: ${code}`) };
     }
+    sendHeaders();
+    if (plan.kind === 'reject-after') {
+      const details = `rejected after ${plan.messages} message(s)`;
+      const error = Object.assign(new Error(details), { code: plan.code ?? grpc.status.UNAUTHENTICATED, details, metadata: new grpc.Metadata() });
+      return { kind: 'serve', subject, record, rejectAfter: { messages: plan.messages, error } };
+    }
+    return { kind: 'serve', subject, record };
   }
-
-  const isError = (value: { subject: string } | grpc.ServiceError): value is grpc.ServiceError => value instanceof Error;
 
   const server = new grpc.Server();
   server.addService(echoService, {
     Unary: (call: grpc.ServerUnaryCall<EchoRequest, EchoReply>, callback: grpc.sendUnaryData<EchoReply>) => {
-      void authorize('Unary', call).then((auth) => {
-        if (isError(auth)) callback(auth);
-        else callback(null, { text: `ok:${call.request.text ?? ''}`, subject: auth.subject });
+      void authorize('Unary', call).decision.then((decision) => {
+        if (decision.kind === 'hang') return;
+        if (decision.kind === 'reject') callback(decision.error);
+        else if (decision.rejectAfter) {
+          decision.record.outcome = decision.rejectAfter.error.details;
+          callback(decision.rejectAfter.error);
+        } else callback(null, { text: `ok:${call.request.text ?? ''}`, subject: decision.subject });
       });
     },
     ServerStream: (call: grpc.ServerWritableStream<EchoRequest, EchoReply>) => {
-      void authorize('ServerStream', call).then((auth) => {
-        if (isError(auth)) {
-          call.emit('error', auth);
+      void authorize('ServerStream', call).decision.then((decision) => {
+        if (decision.kind === 'hang') return;
+        if (decision.kind === 'reject') {
+          call.emit('error', decision.error);
           return;
         }
         const count = call.request.count || 3;
-        for (let i = 0; i < count; i += 1) call.write({ text: `${call.request.text ?? ''}-${i}`, subject: auth.subject });
+        const limit = decision.rejectAfter ? Math.min(count, decision.rejectAfter.messages) : count;
+        for (let i = 0; i < limit; i += 1) call.write({ text: `${call.request.text ?? ''}-${i}`, subject: decision.subject });
+        if (decision.rejectAfter) {
+          decision.record.outcome = decision.rejectAfter.error.details;
+          call.emit('error', decision.rejectAfter.error);
+          return;
+        }
         // `fail-midstream`: the replies went out, then the server rejects the credentials.
         if (call.request.text === 'fail-midstream') {
+          decision.record.outcome = 'token expired mid-stream';
           call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: 'token expired mid-stream' });
           return;
         }
@@ -114,26 +179,69 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
     },
     ClientStream: (call: grpc.ServerReadableStream<EchoRequest, EchoReply>, callback: grpc.sendUnaryData<EchoReply>) => {
       const texts: string[] = [];
-      call.on('data', (request: EchoRequest) => texts.push(request.text ?? ''));
-      const authorized = authorize('ClientStream', call);
+      let answered = false;
+      const answer = (error: grpc.ServiceError | null, reply?: EchoReply): void => {
+        if (answered) return;
+        answered = true;
+        if (error) callback(error);
+        else callback(null, reply);
+      };
+      const { record, decision: authorized } = authorize('ClientStream', call);
+      call.on('data', (request: EchoRequest) => {
+        texts.push(request.text ?? '');
+        record.requests.push(request.text ?? '');
+        void authorized.then((decision) => {
+          const limit = decision.kind === 'serve' ? decision.rejectAfter : undefined;
+          if (limit && texts.length >= limit.messages) {
+            record.outcome = limit.error.details;
+            answer(limit.error);
+          }
+        });
+      });
       call.on('end', () => {
-        void authorized.then((auth) => {
-          if (isError(auth)) callback(auth);
-          else callback(null, { text: texts.join(','), subject: auth.subject });
+        void authorized.then((decision) => {
+          if (decision.kind === 'hang') return;
+          if (decision.kind === 'reject') return answer(decision.error);
+          if (decision.rejectAfter) {
+            record.outcome = decision.rejectAfter.error.details;
+            return answer(decision.rejectAfter.error);
+          }
+          answer(null, { text: texts.join(','), subject: decision.subject });
         });
       });
     },
     Bidi: (call: grpc.ServerDuplexStream<EchoRequest, EchoReply>) => {
-      void authorize('Bidi', call).then((auth) => {
-        if (isError(auth)) {
-          call.emit('error', auth);
+      void authorize('Bidi', call).decision.then((decision) => {
+        if (decision.kind === 'hang') return;
+        if (decision.kind === 'reject') {
+          call.emit('error', decision.error);
           return;
         }
+        let failed = false;
+        const fail = (error: grpc.ServiceError | { code: grpc.status; details: string }): void => {
+          failed = true;
+          decision.record.outcome = error.details ?? '';
+          call.emit('error', error);
+        };
+        const limit = decision.rejectAfter;
+        if (limit && limit.messages === 0) {
+          fail(limit.error);
+          return;
+        }
+        let replies = 0;
         call.on('data', (request: EchoRequest) => {
-          call.write({ text: `echo:${request.text ?? ''}`, subject: auth.subject });
-          if (request.text === 'fail-midstream') call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: 'token expired mid-stream' });
+          if (failed) return;
+          decision.record.requests.push(request.text ?? '');
+          call.write({ text: `echo:${request.text ?? ''}`, subject: decision.subject });
+          replies += 1;
+          if (request.text === 'fail-midstream') fail({ code: grpc.status.UNAUTHENTICATED, details: 'token expired mid-stream' });
+          else if (limit && replies >= limit.messages) fail(limit.error);
         });
-        call.on('end', () => call.end());
+        call.on('end', () => {
+          if (failed) return;
+          if (limit) fail(limit.error);
+          else call.end();
+        });
       });
     },
   });
@@ -149,11 +257,14 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
     address: `127.0.0.1:${port}`,
     server,
     calls,
-    rejectNext(count) {
-      for (let i = 0; i < count; i += 1) forced.push(grpc.status.UNAUTHENTICATED);
+    rejectNext(count, rejectOptions = {}) {
+      for (let i = 0; i < count; i += 1) plans.push({ kind: 'reject', afterHeaders: rejectOptions.afterHeaders ?? false });
     },
-    failNext(code, count = 1) {
-      for (let i = 0; i < count; i += 1) forced.push(code);
+    failNext(code, count = 1, failOptions = {}) {
+      for (let i = 0; i < count; i += 1) plans.push({ kind: 'reject', code, afterHeaders: failOptions.afterHeaders ?? false });
+    },
+    planNext(...next) {
+      plans.push(...next);
     },
     advanceClock(ms) {
       clockSkewMs += ms;

@@ -15,7 +15,11 @@ export const PUBLIC_CLIENT = { clientId: 'cli', redirectUri: 'http://127.0.0.1:5
 export type TokenFault =
   | { kind: 'status'; status: number; body?: string; contentType?: string }
   | { kind: 'hang' }
-  | { kind: 'reset' };
+  | { kind: 'reset' }
+  /** Answered normally once `until` settles (a token endpoint that hangs until the test releases it). */
+  | { kind: 'hold'; until: Promise<unknown> }
+  /** Answered normally after `ms` (a slow token endpoint). */
+  | { kind: 'delay'; ms: number };
 
 export interface TestIdentityProvider {
   issuer: string;
@@ -91,6 +95,9 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
         tokenRequestLog.push({ body, headers: req.headers });
         const fault = faults.shift();
         if (fault?.kind === 'hang') return;
+        if (fault?.kind === 'hold') await fault.until.catch(() => undefined);
+        if (fault?.kind === 'delay') await new Promise((resolve) => setTimeout(resolve, fault.ms));
+        if (req.socket.destroyed) return;
         if (fault?.kind === 'reset') {
           req.socket.destroy();
           return;
