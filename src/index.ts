@@ -31,13 +31,20 @@ export type { DeviceFlowConfig, PkceConfig, PlatformConfig } from './flyte/platf
 export { loadPlatformConfig } from './flyte/load-platform-config.js';
 export type { LoadPlatformConfigOptions } from './flyte/load-platform-config.js';
 export { redactPlatformConfig } from './flyte/redact.js';
-export { RemoteClientConfigStore, createRemoteClientConfigStore, DEFAULT_REMOTE_CONFIG_TIMEOUT_MS } from './grpc-js/flyte/remote-client-config-store.js';
-export type {
-  RemoteClientConfigOverrides,
-  RemoteClientConfigStoreFactoryOptions,
-  RemoteClientConfigStoreOptions,
-} from './grpc-js/flyte/remote-client-config-store.js';
-export { AUTH_METADATA_SERVICE, AUTH_METADATA_SERVICE_V2 } from './grpc-js/flyte/flyte-protos.js';
+export { RemoteClientConfigStore, createRemoteClientConfigStore } from './grpc-js/flyte/remote-client-config-store.js';
+export type { RemoteClientConfigStoreFactoryOptions, RemoteClientConfigStoreOptions } from './grpc-js/flyte/remote-client-config-store.js';
+export { GrpcAuthMetadataTransport } from './grpc-js/flyte/grpc-auth-metadata-transport.js';
+export type { GrpcAuthMetadataTransportOptions } from './grpc-js/flyte/grpc-auth-metadata-transport.js';
+export { AuthMetadataClientConfigStore, DEFAULT_REMOTE_CONFIG_TIMEOUT_MS } from './flyte/auth-metadata-client-config-store.js';
+export type { AuthMetadataClientConfigStoreOptions, RemoteClientConfigOverrides } from './flyte/auth-metadata-client-config-store.js';
+export {
+  AUTH_METADATA_SERVICE,
+  AUTH_METADATA_SERVICE_V2,
+  IDENTITY_SERVICE,
+  IDENTITY_SERVICE_V2,
+  identityServiceFor,
+} from './flyte/auth-metadata.js';
+export type { AuthMetadataCallOptions, AuthMetadataRpc, AuthMetadataTransport, OAuth2Metadata, PublicClientConfig } from './flyte/auth-metadata.js';
 
 // --- Flyte platform: command and proxy auth, TLS, channel options (issue 3, part 2) ---
 export { CommandAuthenticator, DEFAULT_COMMAND_TIMEOUT_MS } from './authenticators/command.js';
@@ -53,7 +60,7 @@ export type { OAuthHttpExtras, TransportSecurityConfig } from './flyte/transport
 export { getAuthenticator } from './flyte/get-authenticator.js';
 export type { GetAuthenticatorOptions } from './flyte/get-authenticator.js';
 export { authenticatedClientOptions, createClientConfigStore, createPlatformAuth } from './grpc-js/platform-auth.js';
-export type { PlatformAuth, PlatformAuthOptions } from './grpc-js/platform-auth.js';
+export type { ClientConfigStoreOptions, PlatformAuth, PlatformAuthOptions } from './grpc-js/platform-auth.js';
 
 // --- interactive flows: PKCE, device code, persistent token stores (issue 4) ---
 export { FileTokenStore } from './tokens/file-token-store.js';

@@ -38,7 +38,7 @@ export interface LoginContext {
   config: ClientConfig;
   clientId: string;
   configuration: oidc.Configuration;
-  /** `scope` and `audience`, leaving out what is unset. */
+  /** `scope` and `audience` of the login (never of a refresh), leaving out what is unset. */
   parameters: Record<string, string>;
   /** The caller's cancellation, if any. */
   signal: AbortSignal | undefined;
@@ -175,8 +175,10 @@ export abstract class InteractiveAuthenticator extends Authenticator {
     let refusal: AuthenticationError | undefined;
     if (source && refreshToken) {
       try {
+        // No `scope` and no `audience` (RFC 6749 §6: omitted means "as originally granted"): repeating the requested
+        // scopes fails with `invalid_scope` wherever consent granted fewer (flytekit's PKCE refresh and Go's oauth2 agree).
         const response = await withTokenRetry(
-          () => oidc.refreshTokenGrant(context.configuration, refreshToken, context.parameters),
+          () => oidc.refreshTokenGrant(context.configuration, refreshToken),
           'token endpoint',
           context.config.tokenEndpoint,
           this.#options.retry,

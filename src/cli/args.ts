@@ -18,6 +18,8 @@ export interface GlobalOptions {
   json: boolean;
   /** `--no-browser` (commands that may log in with PKCE). */
   noBrowser: boolean;
+  /** `--auth-metadata-service NAME`: overrides `admin.authMetadataService` / `FLYTE_ADMIN_AUTHMETADATASERVICE`. */
+  authMetadataService?: string;
 }
 
 /** What the command line asks for. */
@@ -32,6 +34,7 @@ const OPTIONS = {
   insecure: { type: 'boolean' },
   json: { type: 'boolean' },
   'no-browser': { type: 'boolean' },
+  'auth-metadata-service': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -82,12 +85,13 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
       throw new UsageError(`option --${name} does not apply to ${command} (only to ${allowed.join(', ')})`);
     }
   }
-  for (const name of ['config', 'endpoint'] as const) {
+  for (const name of ['config', 'endpoint', 'auth-metadata-service'] as const) {
     if (values[name] !== undefined && values[name].trim() === '') throw new UsageError(`option --${name} needs a non-empty value`);
   }
 
   const options: GlobalOptions = { insecure: values.insecure ?? false, json: values.json ?? false, noBrowser: values['no-browser'] ?? false };
   if (values.config !== undefined) options.config = values.config;
   if (values.endpoint !== undefined) options.endpoint = values.endpoint.trim();
+  if (values['auth-metadata-service'] !== undefined) options.authMetadataService = values['auth-metadata-service'].trim();
   return { kind: 'command', command, options };
 }

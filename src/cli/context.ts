@@ -31,6 +31,7 @@ export async function loadCliConfig(context: CommandContext): Promise<PlatformCo
   const env: Record<string, string | undefined> = { ...io.env };
   if (options.endpoint !== undefined) env['FLYTE_PLATFORM_URL'] = options.endpoint;
   if (options.insecure) env['FLYTE_PLATFORM_INSECURE'] = 'true';
+  if (options.authMetadataService !== undefined) env['FLYTE_ADMIN_AUTHMETADATASERVICE'] = options.authMetadataService;
   let cfg: PlatformConfig;
   try {
     cfg = await loadPlatformConfig({ configFile: options.config, env });
@@ -66,6 +67,7 @@ export function createCliAuth(cfg: PlatformConfig, context: CommandContext, opti
     clientConfigStore: options.clientConfigStore,
     openBrowser: cliOpenBrowser(io, context.options.noBrowser),
     onPrompt: io.onPrompt ?? ((prompt) => io.stderr(formatDeviceCodePrompt(prompt))),
+    warn: warningWriter(io.stderr),
   });
   return { ...auth, tokenStore };
 }

@@ -12,7 +12,8 @@ Authenticate to a Flyte endpoint the way flytectl and flytekit do, from ~/.flyte
 Commands:
   token     Print an access token for the endpoint on stdout (usable as admin.command).
             Interactive modes use the cached credentials, refresh them, or log in.
-  whoami    Call flyteidl.service.IdentityService/UserInfo with auth and print the answer as JSON.
+  whoami    Call IdentityService/UserInfo with auth and print the answer as JSON (Flyte 1's
+            flyteidl.service.IdentityService or Flyte 2's flyteidl2.auth.IdentityService, as found).
   config    Print the resolved configuration, secrets redacted, and the file it came from.
   login     Log in with the configured flow and cache the credentials (PKCE, DeviceFlow: always a new
             login); for ClientSecret and ExternalCommand, obtain a token to check the configuration.
@@ -22,6 +23,9 @@ Options:
   -c, --config FILE    Read this config file instead of the usual discovery.
       --endpoint HOST  Use this endpoint (host:port, dns:/// allowed) instead of admin.endpoint.
       --insecure       Plaintext gRPC (no TLS), as admin.insecure: true.
+      --auth-metadata-service NAME
+                       Ask this AuthMetadataService (e.g. flyteidl2.auth.AuthMetadataService) instead of
+                       finding Flyte 1's or Flyte 2's, as admin.authMetadataService.
       --json           config: print JSON instead of YAML.
       --no-browser     token, whoami, login: print the PKCE login link instead of opening a browser.
   -h, --help           Show this help.

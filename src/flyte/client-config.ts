@@ -14,6 +14,8 @@ export interface ClientConfig {
   audience?: string;
   /** The identity provider's issuer (from the server's OAuth2 metadata); defaults to the token endpoint's origin. */
   issuer?: string;
+  /** Flyte 2's `dataplane_domain` from `GetPublicClientConfig`: where the data plane is served, when it differs. */
+  dataplaneDomain?: string;
 }
 
 /** Where an authenticator gets its `ClientConfig` from. */

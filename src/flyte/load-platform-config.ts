@@ -73,6 +73,7 @@ export async function loadPlatformConfig(options: LoadPlatformConfigOptions = {}
     httpProxyUrl: src.string(admin('httpProxyURL'), 'FLYTE_PLATFORM_HTTP_PROXY_URL'),
     authorizationHeader: src.string(admin('authorizationHeader'), 'FLYTE_ADMIN_AUTHORIZATIONHEADER'),
     tokenUrl: src.string(admin('tokenUrl'), 'FLYTE_ADMIN_TOKENURL'),
+    authMetadataService: serviceName(src.string(admin('authMetadataService'), 'FLYTE_ADMIN_AUTHMETADATASERVICE')),
     clientSecretEnvVar: src.string(admin('clientSecretEnvVar'), 'FLYTE_CREDENTIALS_CLIENT_SECRET_ENV_VAR'),
   } as const;
   for (const [field, found] of Object.entries(optionalStrings)) {
@@ -149,6 +150,19 @@ function normaliseEndpoint(found: Sourced<string>): string {
   const endpoint = found.value.trim().replace(/^dns:\/\/\//i, '');
   if (endpoint === '') throw invalidValue(found.origin, 'the endpoint is empty');
   return endpoint;
+}
+
+// A fully qualified protobuf service name: it becomes the path `/<name>/<method>` of every metadata call.
+const SERVICE_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+
+/** A protobuf service name (`flyteidl2.auth.AuthMetadataService`), trimmed; anything else is refused. */
+function serviceName(found: Sourced<string> | undefined): Sourced<string> | undefined {
+  if (found === undefined) return undefined;
+  const name = found.value.trim();
+  if (!SERVICE_NAME.test(name)) {
+    throw invalidValue(found.origin, 'expected a protobuf service name such as flyteidl2.auth.AuthMetadataService');
+  }
+  return { value: name, origin: found.origin };
 }
 
 /** A duration that must be greater than zero (timeouts, intervals: zero would fail at once or spin). */

@@ -108,6 +108,13 @@ export interface PlatformConfig {
    */
   authorizationHeader?: string;
   /**
+   * The Flyte `AuthMetadataService` to ask, e.g. `flyteidl2.auth.AuthMetadataService`; unset asks Flyte 1's
+   * `flyteidl.service.AuthMetadataService` and, when the server does not serve it, Flyte 2's. `whoami` calls the
+   * `IdentityService` of the same generation. YAML `admin.authMetadataService`, env `FLYTE_ADMIN_AUTHMETADATASERVICE`,
+   * default unset (found automatically).
+   */
+  authMetadataService?: string;
+  /**
    * Token endpoint to use instead of the discovered one (client credentials).
    * YAML `admin.tokenUrl`, env `FLYTE_ADMIN_TOKENURL`, default unset.
    */

@@ -9,12 +9,18 @@ import type { PlatformConfig } from '../flyte/platform-config.js';
 import { createProxyAuthenticator } from '../flyte/proxy-authenticator.js';
 import { createProxyAuthInterceptor } from './proxy-auth.js';
 import { RemoteClientConfigStore } from './flyte/remote-client-config-store.js';
+import type { WarningListener } from '../tokens/warn.js';
 
 export interface PlatformAuthOptions extends Omit<GetAuthenticatorOptions, 'proxyAuthenticator'> {
   /** Where the OAuth settings come from. Default: the server's `AuthMetadataService`, local values winning. */
   clientConfigStore?: ClientConfigStore | undefined;
-  /** The auth metadata service, e.g. `flyteidl2.auth.AuthMetadataService` for Flyte 2. Default: Flyte 1's. */
+  /**
+   * The auth metadata service, e.g. `flyteidl2.auth.AuthMetadataService` for Flyte 2. Default: `cfg.authMetadataService`,
+   * else Flyte 1's, and Flyte 2's when the server does not serve Flyte 1's.
+   */
   authMetadataServiceName?: string | undefined;
+  /** Receives the one warning when the server serves no `AuthMetadataService` and local values are used. */
+  warn?: WarningListener | undefined;
 }
 
 /** Everything a Flyte client needs, built once from a `PlatformConfig` and shared by every stub. */
@@ -32,17 +38,35 @@ export interface PlatformAuth {
   clientOptions(existing?: ClientOptions): ClientOptions;
 }
 
+/** Options of {@link createClientConfigStore}. */
+export interface ClientConfigStoreOptions {
+  /** Default: `createChannelCredentials(cfg)`. */
+  channelCredentials?: ChannelCredentials | undefined;
+  /** Sends `proxy-authorization` on the metadata calls. */
+  proxyAuthenticator?: Authenticator | undefined;
+  /** Default `cfg.authMetadataService`, else found (Flyte 1, then Flyte 2). */
+  serviceName?: string | undefined;
+  /** Receives the one warning when the server serves no `AuthMetadataService`. Default `process.emitWarning`. */
+  warn?: WarningListener | undefined;
+}
+
+// With a local token URL, client credentials need from the server only what is not set locally (flytectl's rule).
+function nothingMissingLocally(cfg: PlatformConfig): boolean {
+  return Boolean(cfg.authorizationHeader) && cfg.scopes.length > 0 && !cfg.useAudienceFromAdmin;
+}
+
 /**
  * The client config store for `cfg`: the server's `AuthMetadataService` (anonymous, over the same TLS, with the proxy
- * token), local values winning; with a local `tokenUrl` and client credentials, no round trip at all.
+ * token), local values winning. With a local `tokenUrl` and client credentials, only `GetPublicClientConfig` is asked,
+ * for what is missing locally (header key; scopes when none are local; audience with `useAudienceFromAdmin`), and
+ * nothing at all when nothing is missing; a server without `AuthMetadataService` then means local values and
+ * defaults, with one warning.
  */
-export function createClientConfigStore(
-  cfg: PlatformConfig,
-  options: { channelCredentials?: ChannelCredentials; proxyAuthenticator?: Authenticator | undefined; serviceName?: string | undefined } = {},
-): ClientConfigStore {
-  if (cfg.tokenUrl && authFlowOf(cfg.authMode) === 'clientSecret') {
+export function createClientConfigStore(cfg: PlatformConfig, options: ClientConfigStoreOptions = {}): ClientConfigStore {
+  const localTokenUrl = Boolean(cfg.tokenUrl) && authFlowOf(cfg.authMode) === 'clientSecret';
+  if (localTokenUrl && nothingMissingLocally(cfg)) {
     return new StaticClientConfigStore({
-      tokenEndpoint: cfg.tokenUrl,
+      tokenEndpoint: cfg.tokenUrl ?? '',
       scopes: cfg.scopes,
       ...(cfg.audience ? { audience: cfg.audience } : {}),
       ...(cfg.authorizationHeader ? { headerKey: cfg.authorizationHeader } : {}),
@@ -51,9 +75,12 @@ export function createClientConfigStore(
   return new RemoteClientConfigStore({
     endpoint: cfg.endpoint,
     channelCredentials: options.channelCredentials ?? createChannelCredentials(cfg),
-    serviceName: options.serviceName,
+    serviceName: options.serviceName ?? cfg.authMetadataService,
     timeoutMs: cfg.perRetryTimeoutMs,
     interceptors: options.proxyAuthenticator ? [createProxyAuthInterceptor(options.proxyAuthenticator)] : undefined,
+    askOAuth2Metadata: !localTokenUrl,
+    audienceFromServer: !localTokenUrl || cfg.useAudienceFromAdmin,
+    warn: options.warn,
     overrides: {
       clientId: cfg.clientId,
       scopes: cfg.scopes,
@@ -75,7 +102,7 @@ export function createPlatformAuth(cfg: PlatformConfig, options: PlatformAuthOpt
     : undefined;
   const clientConfigStore =
     options.clientConfigStore ??
-    createClientConfigStore(cfg, { channelCredentials, proxyAuthenticator, serviceName: options.authMetadataServiceName });
+    createClientConfigStore(cfg, { channelCredentials, proxyAuthenticator, serviceName: options.authMetadataServiceName, warn: options.warn });
   const authenticator = getAuthenticator(cfg, clientConfigStore, { ...options, proxyAuthenticator });
   const interceptors = createAuthInterceptors({ authenticator, proxyAuthenticator });
   return {

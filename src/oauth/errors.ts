@@ -3,7 +3,8 @@ import { AuthenticationError, type AuthenticationErrorCode } from '../errors.js'
 
 const UNREACHABLE_CODES = new Set(['OAUTH_TIMEOUT', 'OAUTH_ABORT']);
 
-function httpStatusOf(error: unknown): number | undefined {
+/** The HTTP status of a failed openid-client request, when the server answered. */
+export function httpStatusOf(error: unknown): number | undefined {
   if (error instanceof ResponseBodyError || error instanceof WWWAuthenticateChallengeError) return error.status;
   // The cause is the HTTP response; it comes from whichever fetch was used (undici's or the global one), so no instanceof.
   const cause: unknown = error instanceof ClientError ? error.cause : undefined;

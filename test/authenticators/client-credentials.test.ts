@@ -37,14 +37,14 @@ describe('ClientCredentialsAuthenticator', () => {
     assert.ok(!text.includes(encodeURIComponent(secret)), 'the encoded secret leaked into the error');
   };
 
-  test('client_secret_basic form-encodes id and secret (RFC 6749 §2.3.1) and gets a JWT with its expiry', async () => {
+  test("client_secret_basic escapes id and secret as Go's url.QueryEscape and gets a JWT with its expiry", async () => {
     const before = Date.now();
     const credentials = await create().refreshCredentials();
     assert.equal(idp.tokenRequestCount, 1);
     const { body, headers } = idp.tokenRequestLog[0]!;
     const [id, secret] = Buffer.from(headers.authorization!.replace(/^Basic /, ''), 'base64').toString().split(':');
-    assert.equal(secret, 'p%40ss%3Aw0rd%2F%2B', 'the secret is form-encoded, so its ":" cannot split it');
-    assert.equal(decodeURIComponent(id!), 'svc-basic');
+    assert.equal(secret, 'p%40ss%3Aw0rd%2F%2B', 'the secret is escaped, so its ":" cannot split it');
+    assert.equal(id, 'svc-basic', 'unreserved characters (the hyphen) are left alone');
     assert.equal(body.get('grant_type'), 'client_credentials');
     assert.equal(body.get('scope'), 'api:read');
     assert.equal(body.has('client_secret'), false);
@@ -91,7 +91,7 @@ describe('ClientCredentialsAuthenticator', () => {
 
   test('invalid_client (Basic, WWW-Authenticate challenge) is not retried and names endpoint and OAuth error, never the secret', async () => {
     const secret = 'wr@ng:secret/+';
-    const error = await create({ clientSecret: secret }).refreshCredentials().then(
+    const error = await create({ clientSecret: secret, tokenEndpointAuthMethod: 'client_secret_basic' }).refreshCredentials().then(
       () => assert.fail('expected a rejection'),
       (caught: unknown) => caught,
     );
@@ -125,7 +125,11 @@ describe('ClientCredentialsAuthenticator', () => {
 
   test('a 400 OAuth error is not retried', async () => {
     idp.failTokenRequests({ kind: 'status', status: 400, body: '{"error":"invalid_scope","error_description":"nope"}', contentType: 'application/json' });
-    await assert.rejects(create().refreshCredentials(), { code: 'ERR_OAUTH_RESPONSE', oauthError: 'invalid_scope', message: /answered HTTP 400 invalid_scope: nope$/ });
+    await assert.rejects(create({ tokenEndpointAuthMethod: 'client_secret_basic' }).refreshCredentials(), {
+      code: 'ERR_OAUTH_RESPONSE',
+      oauthError: 'invalid_scope',
+      message: /answered HTTP 400 invalid_scope: nope$/,
+    });
     assert.equal(idp.tokenRequestCount, 1);
   });
 
@@ -180,7 +184,12 @@ describe('ClientCredentialsAuthenticator', () => {
       const secret = 'another-wr@ng-secret';
       const { error } = await callWith(create({ clientSecret: secret }));
       assert.equal(error?.code, grpc.status.UNAUTHENTICATED);
-      assert.equal(error?.details, `failed to obtain access token: token endpoint ${idp.tokenEndpoint} answered HTTP 401 invalid_client: client authentication failed`);
+      assert.equal(
+        error?.details,
+        `failed to obtain access token: token endpoint ${idp.tokenEndpoint} answered HTTP 401 invalid_client: client authentication failed ` +
+          '(client_secret_post was refused the same way)',
+      );
+      assert.equal(idp.tokenRequestCount, 2, 'Basic, then once client_secret_post (auto-detection)');
       assertNoSecret(error, secret);
       assert.equal(server.calls.length, 0);
     });
@@ -197,7 +206,7 @@ describe('ClientCredentialsAuthenticator', () => {
 
     test('after a failure the next call tries again (nothing failed is memoised)', async () => {
       idp.failTokenRequests({ kind: 'status', status: 400, body: '{"error":"invalid_request"}', contentType: 'application/json' });
-      const authenticator = create();
+      const authenticator = create({ tokenEndpointAuthMethod: 'client_secret_basic' });
       assert.equal((await callWith(authenticator)).error?.code, grpc.status.UNAUTHENTICATED);
       assert.equal((await callWith(authenticator)).error, null);
       assert.equal(idp.tokenRequestCount, 2);

@@ -271,6 +271,6 @@ test('after a device login, renewals use the refresh token, not a new device cod
     assert.equal(deviceRequests(), 1);
     assert.deepEqual(Object.fromEntries(env.idp.tokenRequests), { [DEVICE_GRANT]: 1, refresh_token: 2 });
     const refresh = env.idp.tokenRequestLog[1]!.body;
-    assert.equal(refresh.get('scope'), 'openid offline');
+    assert.equal(refresh.get('scope'), null, 'a refresh repeats no scope');
   });
 });

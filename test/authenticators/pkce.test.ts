@@ -147,8 +147,9 @@ test("local clientId, scopes and audience win over the config store's", async ()
     await auth.refreshCredentials();
     const refresh = env.idp.tokenRequestLog[1]!.body;
     assert.equal(refresh.get('grant_type'), 'refresh_token');
-    assert.equal(refresh.get('scope'), 'openid offline');
-    assert.equal(refresh.get('audience'), 'local-audience');
+    // RFC 6749 §6: the refresh asks for what was granted; neither scope nor audience is repeated.
+    assert.equal(refresh.get('scope'), null);
+    assert.equal(refresh.get('audience'), null);
     assert.equal(refresh.get('client_id'), 'cli');
   });
 });

@@ -207,7 +207,8 @@ describe('CLI (child process) with client credentials and token commands', () =>
       assert.ok(errorLines[0]!.includes(`token endpoint ${idp.tokenEndpoint}`), errorLines[0]);
       assert.match(errorLines[0]!, /invalid_client/);
       assert.ok(!result.stderr.includes(wrongSecret), command);
-      assert.equal(idp.tokenRequestCount, 1, `${command}: invalid_client is not retried`);
+      // Basic, then once client_secret_post (the default auth-method detection); invalid_client is not retried.
+      assert.equal(idp.tokenRequestCount, 2, `${command}: Basic, then post, nothing more`);
     }
   });
 

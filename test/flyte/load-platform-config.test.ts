@@ -92,6 +92,7 @@ const KEYS: readonly KeyRow[] = [
   { get: (c) => c.clientSecretEnvVar, yamlKey: 'admin.clientSecretEnvVar', yamlValue: 'YAML_NAMED_VAR', fromYaml: 'YAML_NAMED_VAR', env: 'FLYTE_CREDENTIALS_CLIENT_SECRET_ENV_VAR', envValue: 'ENV_NAMED_VAR', fromEnv: 'ENV_NAMED_VAR', byDefault: undefined },
   { get: (c) => c.authorizationHeader, yamlKey: 'admin.authorizationHeader', yamlValue: 'flyte-authorization', fromYaml: 'flyte-authorization', env: 'FLYTE_ADMIN_AUTHORIZATIONHEADER', envValue: 'x-token', fromEnv: 'x-token', byDefault: undefined },
   { get: (c) => c.tokenUrl, yamlKey: 'admin.tokenUrl', yamlValue: 'https://idp.yaml/token', fromYaml: 'https://idp.yaml/token', env: 'FLYTE_ADMIN_TOKENURL', envValue: 'https://idp.env/token', fromEnv: 'https://idp.env/token', byDefault: undefined },
+  { get: (c) => c.authMetadataService, yamlKey: 'admin.authMetadataService', yamlValue: 'flyteidl2.auth.AuthMetadataService', fromYaml: 'flyteidl2.auth.AuthMetadataService', env: 'FLYTE_ADMIN_AUTHMETADATASERVICE', envValue: ' flyteidl.service.AuthMetadataService ', fromEnv: 'flyteidl.service.AuthMetadataService', byDefault: undefined },
   { get: (c) => c.useAudienceFromAdmin, yamlKey: 'admin.useAudienceFromAdmin', yamlValue: true, fromYaml: true, env: 'FLYTE_ADMIN_USEAUDIENCEFROMADMIN', envValue: '0', fromEnv: false, byDefault: false },
   { get: (c) => c.disableKeyring, yamlKey: 'admin.disableKeyring', yamlValue: 'yes', fromYaml: true, env: 'FLYTE_ADMIN_DISABLEKEYRING', envValue: 'NO', fromEnv: false, byDefault: false },
   { get: (c) => c.pkceConfig.timeoutMs, yamlKey: 'admin.pkceConfig.timeout', yamlValue: '30s', fromYaml: 30_000, env: 'FLYTE_ADMIN_PKCECONFIG_TIMEOUT', envValue: '1m', fromEnv: 60_000, byDefault: 120_000 },
@@ -128,7 +129,7 @@ test('every PlatformConfig field is covered by the key table or the secret tests
   const all: PlatformConfig = {
     ...DEFAULTS,
     caCertFilePath: 'a', consoleEndpoint: 'a', clientId: 'a', clientCredentialsSecret: 'a', audience: 'a', command: ['a'],
-    proxyCommand: ['a'], httpProxyUrl: 'a', authorizationHeader: 'a', tokenUrl: 'a', clientSecretLocation: 'a',
+    proxyCommand: ['a'], httpProxyUrl: 'a', authorizationHeader: 'a', tokenUrl: 'a', authMetadataService: 'a', clientSecretLocation: 'a',
     clientSecretEnvVar: 'a', source: 'a',
   };
   const coveredElsewhere = new Set(['clientCredentialsSecret', 'source', 'pkceConfig', 'deviceFlowConfig']);
@@ -139,6 +140,14 @@ test('every PlatformConfig field is covered by the key table or the secret tests
   for (const field of Object.keys(all)) {
     if (coveredElsewhere.has(field)) continue;
     assert.ok(tableFields.has(fieldToYamlKey[field] ?? field), `no row for ${field}`);
+  }
+});
+
+test('admin.authMetadataService must be a protobuf service name: the error names the key, not a path or URL', async () => {
+  for (const bad of ['/flyteidl2.auth.AuthMetadataService/GetOAuth2Metadata', 'https://flyte.example.com', 'flyte idl', '2fast.Service', 'a..b']) {
+    const file = writeYaml({ admin: { authMetadataService: bad } });
+    const error = await loadError({ configFile: file, env: { HOME: emptyHome } });
+    assert.match(error.message, new RegExp(`${file.replaceAll('.', '\\.')}: admin\\.authMetadataService: expected a protobuf service name`), bad);
   }
 });
 

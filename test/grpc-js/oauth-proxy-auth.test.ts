@@ -120,7 +120,7 @@ describe('OAuth HTTP requests behind an authenticating proxy', () => {
     assert.equal(error.code, 'ERR_OAUTH_RESPONSE');
     assert.equal(error.oauthError, 'invalid_client');
     assert.equal(proxyRuns(), 1);
-    assert.equal(proxy.requests.length, 1);
+    assert.equal(proxy.requests.length, 2, 'Basic, then once client_secret_post (auto-detection), both with the proxy token');
     assert.doesNotMatch(error.message, /wrong-secret/);
   });
 

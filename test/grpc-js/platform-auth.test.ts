@@ -21,7 +21,8 @@ import { EchoClient, unary } from '../support/echo-service.js';
 import { startFlyteServer } from '../support/flyte-server.js';
 import type { FlyteServices } from '../support/flyte-services.js';
 import type { TestGrpcServer } from '../support/grpc-server.js';
-import { BASIC_CLIENT, type TestIdentityProvider } from '../support/identity-provider.js';
+import { API_AUDIENCE, BASIC_CLIENT, startIdentityProvider, type TestIdentityProvider } from '../support/identity-provider.js';
+import { startGrpcServer } from '../support/grpc-server.js';
 import { createTempDir, type TempDir } from '../support/temp-dir.js';
 
 const store = new StaticClientConfigStore({ tokenEndpoint: 'http://127.0.0.1:1/token' });
@@ -171,12 +172,14 @@ describe('authenticatedClientOptions: a config.yaml to an authenticated client',
     }
   });
 
-  test('a local tokenUrl with client credentials needs no AuthMetadataService round trip', async () => {
+  const tokenUrlConfig = async (keys: string[]) => {
     const secretFile = dir.write('secret2', BASIC_CLIENT.clientSecret);
-    const cfg = await configFrom(
-      dir,
-      `admin:\n  endpoint: ${server.address}\n  insecure: true\n  clientId: ${BASIC_CLIENT.clientId}\n  clientSecretLocation: ${secretFile}\n  tokenUrl: ${idp.tokenEndpoint}\n  authorizationHeader: flyte-authorization\n  scopes: [api:read]\n`,
-    );
+    const lines = [`endpoint: ${server.address}`, 'insecure: true', `clientId: ${BASIC_CLIENT.clientId}`, `clientSecretLocation: ${secretFile}`, `tokenUrl: ${idp.tokenEndpoint}`, ...keys];
+    return configFrom(dir, `admin:\n${lines.map((line) => `  ${line}`).join('\n')}\n`);
+  };
+
+  test('a local tokenUrl with client credentials and nothing missing locally needs no AuthMetadataService round trip', async () => {
+    const cfg = await tokenUrlConfig(['authorizationHeader: flyte-authorization', 'scopes: [api:read]']);
     const before = { ...flyte.calls };
     const auth = createPlatformAuth(cfg);
     const client = new EchoClient(cfg.endpoint, auth.channelCredentials, auth.clientOptions());
@@ -185,6 +188,87 @@ describe('authenticatedClientOptions: a config.yaml to an authenticated client',
       assert.deepEqual(flyte.calls, before);
     } finally {
       client.close();
+    }
+  });
+
+  test("a local tokenUrl still asks GetPublicClientConfig (only) for the server's header key and scopes", async () => {
+    const cfg = await tokenUrlConfig([]);
+    const before = { ...flyte.calls };
+    const auth = createPlatformAuth(cfg);
+    const client = new EchoClient(cfg.endpoint, auth.channelCredentials, auth.clientOptions());
+    try {
+      assert.equal((await unary(client, { text: 'k' })).text, 'ok:k');
+      assert.equal((await unary(client, { text: 'l' })).text, 'ok:l');
+      assert.equal(auth.authenticator.headerKey, 'flyte-authorization');
+      assert.equal(server.calls[0]!.headerValues.length, 1, 'the token travels under the server key flyte-authorization');
+      assert.deepEqual(server.calls[0]!.metadata.get('authorization'), []);
+      assert.deepEqual(flyte.calls, { ...before, GetPublicClientConfig: before.GetPublicClientConfig + 1 }, 'no GetOAuth2Metadata, one GetPublicClientConfig');
+      assert.equal(idp.tokenRequestCount, 1);
+      assert.equal(idp.tokenRequestLog[0]!.body.get('scope'), 'api:read', 'the server scopes, as none are local');
+      assert.equal(idp.tokenRequestLog[0]!.body.get('audience'), null, 'no audience: none local, none from the server');
+    } finally {
+      client.close();
+    }
+  });
+
+  test("a local tokenUrl with useAudienceFromAdmin: the server's audience is sent; without it the server's is not", async () => {
+    flyte.setPublicClientConfig({ scopes: ['api:read'], audience: API_AUDIENCE });
+    try {
+      for (const [keys, expected] of [
+        [['useAudienceFromAdmin: true', 'audience: local-audience', 'authorizationHeader: flyte-authorization', 'scopes: [api:read]'], API_AUDIENCE],
+        [['authorizationHeader: flyte-authorization'], null],
+      ] as const) {
+        idp.tokenRequestLog.length = 0;
+        const before = flyte.calls.GetPublicClientConfig;
+        const cfg = await tokenUrlConfig([...keys]);
+        const auth = createPlatformAuth(cfg);
+        const client = new EchoClient(cfg.endpoint, auth.channelCredentials, auth.clientOptions());
+        try {
+          assert.equal((await unary(client, { text: 'a' })).text, 'ok:a');
+          assert.equal(flyte.calls.GetPublicClientConfig, before + 1, keys.join());
+          assert.equal(idp.tokenRequestLog[0]!.body.get('audience'), expected, keys.join());
+        } finally {
+          client.close();
+        }
+      }
+    } finally {
+      flyte.setPublicClientConfig({ scopes: ['api:read'] });
+    }
+  });
+});
+
+describe('a local tokenUrl and a server without AuthMetadataService', () => {
+  test('local values and defaults, one clear warning, every call authenticated', async () => {
+    const idp = await startIdentityProvider();
+    const server = await startGrpcServer({ issuer: idp.issuer, jwksUri: idp.jwksUri, audience: API_AUDIENCE });
+    const dir = createTempDir();
+    try {
+      const cfg = await configFrom(
+        dir,
+        `admin:\n  endpoint: ${server.address}\n  insecure: true\n  authType: ClientSecret\n  clientId: ${BASIC_CLIENT.clientId}\n  tokenUrl: ${idp.tokenEndpoint}\n`,
+        { FLYTE_CREDENTIALS_CLIENT_SECRET: BASIC_CLIENT.clientSecret },
+      );
+      const warnings: string[] = [];
+      const auth = createPlatformAuth(cfg, { warn: (message) => warnings.push(message) });
+      const client = new EchoClient(cfg.endpoint, auth.channelCredentials, auth.clientOptions());
+      try {
+        for (const text of ['a', 'b', 'c']) assert.equal((await unary(client, { text })).text, `ok:${text}`);
+        assert.equal(auth.authenticator.headerKey, 'authorization');
+        assert.equal(idp.tokenRequestCount, 1);
+        assert.equal(idp.tokenRequestLog[0]!.body.get('scope'), null, 'no scopes anywhere: none sent');
+        assert.deepEqual(warnings, [
+          `flyte-grpc-auth: the server at ${server.address} serves no auth metadata service (flyteidl.service.AuthMetadataService nor ` +
+            `flyteidl2.auth.AuthMetadataService: UNIMPLEMENTED); using the local token endpoint ${idp.tokenEndpoint} with the local ` +
+            "settings and defaults (header key 'authorization')",
+        ]);
+        assert.equal(server.calls.length, 3);
+      } finally {
+        client.close();
+      }
+    } finally {
+      await server.close();
+      await idp.close();
+      dir.cleanup();
     }
   });
 });

@@ -248,22 +248,80 @@ test('the deadline is honoured even when an interceptor never starts the call', 
   });
 });
 
-test('the Flyte 2 service name works with the same field numbers', async () => {
-  await withServices({ serviceName: AUTH_METADATA_SERVICE_V2 }, async (services) => {
-    const store = storeFor(services.address, { serviceName: AUTH_METADATA_SERVICE_V2 });
-    assert.equal(store.serviceName, AUTH_METADATA_SERVICE_V2);
+/** An interceptor that records the path of every call the store makes (whether or not the server serves it). */
+function pathRecorder(): { paths: string[]; interceptor: grpc.Interceptor } {
+  const paths: string[] = [];
+  const interceptor: grpc.Interceptor = (options, nextCall) => {
+    paths.push(options.method_definition.path);
+    return new grpc.InterceptingCall(nextCall(options));
+  };
+  return { paths, interceptor };
+}
+
+test('Flyte 2 is found without configuration: v1 first, on UNIMPLEMENTED v2, remembered per store', async () => {
+  await withServices({ serviceName: AUTH_METADATA_SERVICE_V2, publicClientConfig: { dataplaneDomain: 'dp.example.com' } }, async (services) => {
+    const { paths, interceptor } = pathRecorder();
+    const store = storeFor(services.address, { interceptors: [interceptor] });
+    assert.equal(store.serviceName, undefined, 'nothing found before the first answer');
     const config = await store.getClientConfig();
     assert.equal(config.tokenEndpoint, idp.tokenEndpoint);
     assert.equal(config.headerKey, 'flyte-authorization');
+    assert.equal(config.dataplaneDomain, 'dp.example.com');
+    assert.equal(store.serviceName, AUTH_METADATA_SERVICE_V2);
+    assert.deepEqual(paths.sort(), [
+      `/${AUTH_METADATA_SERVICE}/GetOAuth2Metadata`,
+      `/${AUTH_METADATA_SERVICE}/GetPublicClientConfig`,
+      `/${AUTH_METADATA_SERVICE_V2}/GetOAuth2Metadata`,
+      `/${AUTH_METADATA_SERVICE_V2}/GetPublicClientConfig`,
+    ]);
     assert.deepEqual(counts(services), { metadata: 1, publicConfig: 1 });
 
-    // The Flyte 1 name against a Flyte 2 server: UNIMPLEMENTED, with what to do.
-    await rejectsWith(storeFor(services.address).getClientConfig(), 'ERR_CONFIG', [
-      `the server at ${services.address} does not serve ${AUTH_METADATA_SERVICE}`,
-      'UNIMPLEMENTED',
-      'configure the token endpoint locally',
-      AUTH_METADATA_SERVICE_V2,
+    // Remembered: after invalidate() only the Flyte 2 service is asked.
+    paths.length = 0;
+    store.invalidate();
+    await store.getClientConfig();
+    assert.deepEqual(paths.sort(), [`/${AUTH_METADATA_SERVICE_V2}/GetOAuth2Metadata`, `/${AUTH_METADATA_SERVICE_V2}/GetPublicClientConfig`]);
+    assert.deepEqual(counts(services), { metadata: 2, publicConfig: 2 });
+  });
+});
+
+test('a Flyte 1 server is asked once under the Flyte 1 name; dataplaneDomain stays absent', async () => {
+  await withServices({}, async (services) => {
+    const { paths, interceptor } = pathRecorder();
+    const store = storeFor(services.address, { interceptors: [interceptor] });
+    const config = await store.getClientConfig();
+    assert.equal('dataplaneDomain' in config, false);
+    assert.equal(store.serviceName, AUTH_METADATA_SERVICE);
+    assert.deepEqual(paths.sort(), [`/${AUTH_METADATA_SERVICE}/GetOAuth2Metadata`, `/${AUTH_METADATA_SERVICE}/GetPublicClientConfig`]);
+  });
+});
+
+test('a forced service name is the only one asked; UNIMPLEMENTED names it and the setting', async () => {
+  await withServices({ serviceName: AUTH_METADATA_SERVICE_V2 }, async (services) => {
+    const forcedV2 = storeFor(services.address, { serviceName: AUTH_METADATA_SERVICE_V2 });
+    assert.equal(forcedV2.serviceName, AUTH_METADATA_SERVICE_V2);
+    assert.equal((await forcedV2.getClientConfig()).tokenEndpoint, idp.tokenEndpoint);
+
+    const { paths, interceptor } = pathRecorder();
+    const forcedV1 = storeFor(services.address, { serviceName: AUTH_METADATA_SERVICE, interceptors: [interceptor] });
+    await rejectsWith(forcedV1.getClientConfig(), 'ERR_CONFIG', [
+      `the server at ${services.address} does not serve ${AUTH_METADATA_SERVICE} (UNIMPLEMENTED)`,
+      'admin.authMetadataService',
+      '--auth-metadata-service',
     ]);
+    assert.equal(paths.every((path) => path.startsWith(`/${AUTH_METADATA_SERVICE}/`)), true, paths.join());
+    assert.deepEqual(counts(services), { metadata: 1, publicConfig: 1 });
+  });
+});
+
+test('a server that serves neither generation, without a local token endpoint: ERR_CONFIG naming both names', async () => {
+  await withServices({ serviceName: 'other.AuthMetadataService' }, async (services) => {
+    const error = await rejectsWith(storeFor(services.address).getClientConfig(), 'ERR_CONFIG', [
+      `does not serve ${AUTH_METADATA_SERVICE} nor ${AUTH_METADATA_SERVICE_V2} (UNIMPLEMENTED)`,
+      'admin.tokenUrl',
+    ]);
+    assert.ok(error.cause instanceof AggregateError);
+    assert.deepEqual(counts(services), { metadata: 0, publicConfig: 0 });
   });
 });
 
@@ -271,7 +329,7 @@ test('a gRPC server without AuthMetadataService: ERR_CONFIG naming the endpoint 
   const server = await startGrpcServer({ issuer: idp.issuer, jwksUri: idp.jwksUri, audience: API_AUDIENCE });
   try {
     const error = await rejectsWith(storeFor(server.address).getClientConfig(), 'ERR_CONFIG', [
-      `the server at ${server.address} does not serve ${AUTH_METADATA_SERVICE}`,
+      `the server at ${server.address} does not serve ${AUTH_METADATA_SERVICE} nor ${AUTH_METADATA_SERVICE_V2}`,
       'StaticClientConfigStore',
     ]);
     assert.equal(error.endpoint, server.address);
@@ -390,12 +448,19 @@ test('createRemoteClientConfigStore builds a store from a channel target and cre
     const store = createRemoteClientConfigStore(services.address, grpc.credentials.createInsecure(), { overrides: { clientId: 'mine' }, timeoutMs: 5000 });
     assert.ok(store instanceof RemoteClientConfigStore);
     assert.equal(store.endpoint, services.address);
-    assert.equal(store.serviceName, AUTH_METADATA_SERVICE);
+    assert.equal(store.serviceName, undefined);
     assert.equal((await store.getClientConfig()).clientId, 'mine');
+    assert.equal(store.serviceName, AUTH_METADATA_SERVICE);
   });
 });
 
 test('bad options fail fast with ERR_CONFIG', () => {
   assert.throws(() => storeFor(''), (error: unknown) => error instanceof AuthenticationError && error.code === 'ERR_CONFIG');
   assert.throws(() => storeFor('127.0.0.1:1', { timeoutMs: 0 }), (error: unknown) => error instanceof AuthenticationError && error.code === 'ERR_CONFIG');
+  // Beyond 2^31-1 ms a timer fires after 1 ms: refused instead.
+  assert.throws(() => storeFor('127.0.0.1:1', { timeoutMs: 2 ** 31 }), (error: unknown) => error instanceof AuthenticationError && error.code === 'ERR_CONFIG');
+  assert.throws(
+    () => storeFor('127.0.0.1:1', { askOAuth2Metadata: false }),
+    (error: unknown) => error instanceof AuthenticationError && error.code === 'ERR_CONFIG' && error.message.includes('overrides.tokenEndpoint'),
+  );
 });

@@ -71,6 +71,7 @@ export const DEFAULT_PUBLIC_CLIENT_CONFIG: PublicClientAuthConfigResponse = {
   authorizationMetadataKey: 'flyte-authorization',
   serviceHttpEndpoint: '',
   audience: '',
+  dataplaneDomain: '',
 };
 
 type Fault = { kind: 'fail'; code: grpc.status } | { kind: 'hang' };

@@ -20,6 +20,17 @@ const NOT_GRPC = /Received HTTP status code|content-type|Protocol error|No statu
 const TLS_PROBLEM = /certificate|SSL|TLS|handshake|self[- ]signed|unable to verify|wrong version number/i;
 
 /**
+ * Whether `error` (or one of its causes) is a gRPC server's `UNIMPLEMENTED`: the server speaks gRPC but does not serve
+ * the method. grpc-js also reports an HTTP 404 from a web server as `UNIMPLEMENTED`; that is no gRPC server at all.
+ */
+export function isUnimplementedByServer(error: unknown): boolean {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 5; cause = cause.cause, depth += 1) {
+    if (isServiceError(cause) && cause.code === status.UNIMPLEMENTED) return !NOT_GRPC.test(cause.details || cause.message);
+  }
+  return false;
+}
+
+/**
  * An `AuthenticationError` for a failed `AuthMetadataService` call that names the endpoint and the RPC and says
  * what to do: `ERR_IDP_UNREACHABLE` when the server could not be reached or did not answer in time, `ERR_CONFIG`
  * when it answered but not as a Flyte `AuthMetadataService`.
@@ -56,12 +67,12 @@ export function toAuthMetadataError(error: unknown, context: AuthMetadataCallCon
     return new AuthenticationError(`${failed}${hint}`, { code: 'ERR_IDP_UNREACHABLE', endpoint, cause: error });
   }
   if (error.code === status.UNIMPLEMENTED) {
-    return new AuthenticationError(
-      `cannot fetch the client config: the server at ${endpoint} does not serve ${serviceName} (${rpc}: UNIMPLEMENTED); ` +
-        'configure the token endpoint locally (StaticClientConfigStore) or set serviceName ' +
-        "('flyteidl.service.AuthMetadataService' for Flyte 1, 'flyteidl2.auth.AuthMetadataService' for Flyte 2)",
-      { code: 'ERR_CONFIG', endpoint, cause: error },
-    );
+    // The store tries the other Flyte generation, and words the final message itself.
+    return new AuthenticationError(`cannot fetch the client config: the server at ${endpoint} does not serve ${serviceName} (${rpc}: UNIMPLEMENTED)`, {
+      code: 'ERR_CONFIG',
+      endpoint,
+      cause: error,
+    });
   }
   return new AuthenticationError(failed, { code: 'ERR_CONFIG', endpoint, cause: error });
 }

@@ -1,17 +1,13 @@
 import type * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
+import { AUTH_METADATA_SERVICE, IDENTITY_SERVICE } from '../../flyte/auth-metadata.js';
 
-// `src/platform/` under tsx and `dist/platform/` after the build are both two levels below the package root, where
+// `src/grpc-js/flyte/` under tsx and `dist/grpc-js/flyte/` after the build are both three levels below the package root, where
 // `protos/` ships (package.json `files`).
 const PROTO_ROOT = fileURLToPath(new URL('../../../protos/', import.meta.url));
 
-/** The Flyte 1 name of the anonymous service that publishes the OAuth client configuration. */
-export const AUTH_METADATA_SERVICE = 'flyteidl.service.AuthMetadataService';
-/** The Flyte 2 name of the same service (same methods and field numbers, renamed messages). */
-export const AUTH_METADATA_SERVICE_V2 = 'flyteidl2.auth.AuthMetadataService';
-/** The Flyte 1 name of the service that tells who the caller is. */
-export const IDENTITY_SERVICE = 'flyteidl.service.IdentityService';
+export { AUTH_METADATA_SERVICE, AUTH_METADATA_SERVICE_V2, IDENTITY_SERVICE, IDENTITY_SERVICE_V2 } from '../../flyte/auth-metadata.js';
 
 /** `OAuth2MetadataResponse` (RFC 8414) as `@grpc/proto-loader` decodes it: camelCase, proto3 defaults filled in. */
 export interface OAuth2MetadataResponse {
@@ -36,6 +32,8 @@ export interface PublicClientAuthConfigResponse {
   authorizationMetadataKey: string;
   serviceHttpEndpoint: string;
   audience: string;
+  /** Flyte 2 only; `''` from a Flyte 1 server. */
+  dataplaneDomain: string;
 }
 
 /** A `google.protobuf.Value` as decoded by `@grpc/proto-loader` (the `kind` oneof as a field name). */
