@@ -60,7 +60,8 @@ type Next = (request: unknown, options: CallOptions) => AsyncGenerator<unknown, 
  * identity provider is unreachable) whose details name the reason, never the token.
  *
  * @example
- * const client = createClientFactory().use(deadlineMiddleware).use(createAuthMiddleware(authenticator)).create(Service, channel);
+ * // The middleware added last is the outermost: add the deadline middleware after this one, so it bounds the token wait.
+ * const client = createClientFactory().use(createAuthMiddleware(authenticator)).use(deadlineMiddleware).create(Service, channel);
  * @throws AuthenticationError `ERR_CONFIG` for a negative or fractional buffer bound, or a predicate that is no function.
  */
 export function createAuthMiddleware(authenticator: Authenticator, options: AuthMiddlewareOptions = {}): ClientMiddleware {

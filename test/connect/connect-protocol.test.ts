@@ -1,7 +1,8 @@
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { describe } from 'node:test';
 import { authBehaviourTable } from '../support/auth-behaviour.js';
-import { connectClients, testAuthenticator } from '../support/connect-harness.js';
+import { connectClients } from '../support/connect-harness.js';
+import { testAuthenticator } from '../support/test-authenticator.js';
 import { startConnectServer } from '../support/connect-server.js';
 import { API_AUDIENCE, startIdentityProvider } from '../support/identity-provider.js';
 

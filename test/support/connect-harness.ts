@@ -1,19 +1,10 @@
 import { Code, ConnectError, createClient, type CallOptions as ConnectCallOptions, type Client, type Transport } from '@connectrpc/connect';
-import { ClientCredentialsAuthenticator, StaticClientConfigStore } from '../../src/index.js';
+import type { ClientCredentialsAuthenticator } from '../../src/index.js';
 import { createAuthInterceptor, type AuthInterceptorOptions } from '../../src/connect.js';
 import type { AdapterClient, AdapterClientOptions, CallKind, CallOptions, CallOutcome } from './auth-behaviour.js';
 import { Echo } from './gen/echo_pb.js';
-import { BASIC_CLIENT, type TestIdentityProvider } from './identity-provider.js';
-
-/** A client-credentials authenticator for `svc-basic` with fast retries, as the grpc-js test environment has. */
-export function testAuthenticator(idp: TestIdentityProvider, endpoint: string, headerKey = 'authorization'): ClientCredentialsAuthenticator {
-  return new ClientCredentialsAuthenticator({
-    endpoint,
-    ...BASIC_CLIENT,
-    cfgStore: new StaticClientConfigStore({ tokenEndpoint: idp.tokenEndpoint, scopes: ['api:read'], headerKey }),
-    retry: { retries: 2, minTimeoutMs: 10, maxTimeoutMs: 20 },
-  });
-}
+import type { TestIdentityProvider } from './identity-provider.js';
+import { testAuthenticator } from './test-authenticator.js';
 
 /** The Connect interceptor options for a table client. */
 export function connectInterceptorOptions(options: AdapterClientOptions): AuthInterceptorOptions {
