@@ -20,7 +20,7 @@ describe('Connect interceptor, gRPC protocol (createGrpcTransport), against the 
         cancelled: { code: 1, message: 'This operation was aborted' },
       },
       byteBound: true,
-      close: servers.close,
+      close: () => servers.close(),
     };
   });
 });

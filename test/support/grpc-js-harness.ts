@@ -69,7 +69,7 @@ export function grpcJsEchoCall(client: EchoClientInstance, kind: CallKind, texts
     call.on('status', () => {
       // The unary callback (or the stream's 'error') and 'status' are both emitted: settle once both happened.
       setImmediate(() => {
-        const failed = error as grpc.ServiceError | null;
+        const failed = error;
         resolve({ texts: replies, error: failed ? { code: failed.code, message: failed.details } : undefined, headers });
       });
     });
