@@ -1,21 +1,15 @@
-import { ClientError, createChannel, createClientFactory, Metadata, Status, type Channel, type CallOptions as NiceCallOptions } from 'nice-grpc';
+import { ClientError, createChannel, createClientFactory, Metadata, Status, type CallOptions as NiceCallOptions, type Channel, type Client } from 'nice-grpc';
 import { deadlineMiddleware, type DeadlineOptions } from 'nice-grpc-client-middleware-deadline';
 import { describe } from 'node:test';
 import { createAuthMiddleware, type AuthMiddlewareOptions } from '../../src/nice-grpc.js';
 import { authBehaviourTable, type AdapterClientOptions, type CallKind, type CallOptions, type CallOutcome } from '../support/auth-behaviour.js';
-import { echoService, type EchoReply, type EchoRequest } from '../support/echo-service.js';
+import type { EchoRequest } from '../support/echo-service.js';
+import { niceEchoDefinition, type NiceEchoDefinition } from '../support/nice-echo.js';
 import { startGrpcJsServers } from '../support/grpc-js-harness.js';
 import { testAuthenticator } from '../support/test-authenticator.js';
 
 type Options = NiceCallOptions & DeadlineOptions;
-
-/** The Echo client nice-grpc makes from the grpc-js service definition. */
-interface NiceEchoClient {
-  Unary(request: EchoRequest, options?: Options): Promise<EchoReply>;
-  ServerStream(request: EchoRequest, options?: Options): AsyncIterable<EchoReply>;
-  ClientStream(requests: AsyncIterable<EchoRequest>, options?: Options): Promise<EchoReply>;
-  Bidi(requests: AsyncIterable<EchoRequest>, options?: Options): AsyncIterable<EchoReply>;
-}
+type NiceEchoClient = Client<NiceEchoDefinition, DeadlineOptions>;
 
 function middlewareOptions(options: AdapterClientOptions): AuthMiddlewareOptions {
   const result: AuthMiddlewareOptions = {};
@@ -83,7 +77,7 @@ describe('nice-grpc middleware, against the grpc-js test server', () => {
         const client = createClientFactory()
           .use(createAuthMiddleware(auth, middlewareOptions(options)))
           .use(deadlineMiddleware)
-          .create(echoService, channel) as unknown as NiceEchoClient;
+          .create(niceEchoDefinition, channel);
         return { authenticator: auth, call: (kind, texts, callOptions) => niceEchoCall(client, kind, texts, callOptions) };
       },
       expected: {
