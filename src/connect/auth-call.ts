@@ -1,8 +1,9 @@
 import { toBinary, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
-import type { StreamRequest, StreamResponse, UnaryRequest, UnaryResponse } from '@connectrpc/connect';
+import { ConnectError, type StreamRequest, type StreamResponse, type UnaryRequest, type UnaryResponse } from '@connectrpc/connect';
 import {
   AuthRetryPolicy,
   checkAuthHeader,
+  internalErrorStatus,
   waitForToken,
   type AuthMetadata,
   type CallShape,
@@ -100,8 +101,23 @@ export class ConnectAuthCall {
 
   async #firstHeader(): Promise<AuthMetadata | undefined> {
     // The fast path: a valid token is used without waiting.
-    const current = this.#source.currentAuthMetadata();
-    return this.#checked(current ? { ok: true, header: current } : await waitForToken(this.#source.fetchGrpcCallAuthMetadata(), { signal: this.#signal }));
+    const current = this.#guarded(() => this.#source.currentAuthMetadata());
+    if (current) return this.#checked({ ok: true, header: current });
+    return this.#checked(await waitForToken(this.#guarded(() => this.#source.fetchGrpcCallAuthMetadata()), { signal: this.#signal }));
+  }
+
+  /** `run()`, where an exception (a custom authenticator's bug) ends the call `internal`, never a token in it. */
+  #guarded<T>(run: () => T): T {
+    try {
+      return run();
+    } catch (error) {
+      throw this.#internal(error);
+    }
+  }
+
+  #internal(error: unknown): ConnectError {
+    const value = this.#header?.[1];
+    return toConnectError(internalErrorStatus(error, [value, value?.replace(/^Bearer /, '')]));
   }
 
   #checked(result: Awaited<ReturnType<typeof waitForToken>>): AuthMetadata | undefined {
@@ -121,9 +137,13 @@ export class ConnectAuthCall {
       this.#policy.cancel();
       throw error;
     }
+    // An exception rather than a status (an interceptor after this one, the application's request stream): `internal`,
+    // as grpc-js ends it, with the header redacted (an exception may quote it).
+    if (!(error instanceof ConnectError)) throw this.#internal(error);
     if (this.#policy.onStatus(callStatusOf(error), this.#source, this.#header) !== 'retry') throw error;
     onRetry?.();
-    return this.#checked(await waitForToken(this.#source.refreshAfterRejection(this.#header), { signal: this.#signal }));
+    const header = this.#header;
+    return this.#checked(await waitForToken(this.#guarded(() => this.#source.refreshAfterRejection(header)), { signal: this.#signal }));
   }
 
   /** The response as the app gets it; a rejection while it streams ends the call as is, and refreshes in the background. */

@@ -3,6 +3,7 @@ import type { Authenticator } from '../authenticators/authenticator.js';
 import {
   AuthRetryPolicy,
   checkAuthHeader,
+  internalErrorStatus,
   StatusCode,
   waitForToken,
   type AuthMetadata,
@@ -107,6 +108,20 @@ async function* authenticatedCall(
   };
 
   let sent: AuthMetadata | undefined;
+  // An exception rather than a status (a custom authenticator's bug, an inner middleware's): INTERNAL, as grpc-js
+  // ends it, with the header redacted (an exception may quote it).
+  const internal = (error: unknown): ClientError => {
+    const value = sent?.[1];
+    const status = internalErrorStatus(error, [value, value?.replace(/^Bearer /, '')]);
+    return new ClientError(path, status.code, status.details);
+  };
+  const guarded = <T>(run: () => T): T => {
+    try {
+      return run();
+    } catch (error) {
+      throw internal(error);
+    }
+  };
   const checked = (result: TokenWaitResult): AuthMetadata | undefined => {
     if (!result.ok) throw signal?.aborted ? abortError() : new ClientError(path, result.status.code, result.status.details);
     const invalid = result.header && checkAuthHeader(result.header);
@@ -117,17 +132,22 @@ async function* authenticatedCall(
   // After a failed attempt: the header for the retry, or the attempt's error rethrown when there is none.
   const retryHeaderOrThrow = async (error: unknown, events: HeldEvents): Promise<AuthMetadata | undefined> => {
     if (signal?.aborted) policy.cancel();
+    else if (!(error instanceof ClientError)) {
+      events.deliver();
+      throw internal(error);
+    }
     if (policy.onStatus(statusOf(error), source, sent) !== 'retry') {
       events.deliver();
       throw error;
     }
     replay();
-    return checked(await waitForToken(source.refreshAfterRejection(sent), { signal }));
+    const rejected = sent;
+    return checked(await waitForToken(guarded(() => source.refreshAfterRejection(rejected)), { signal }));
   };
 
   try {
-    const current = source.currentAuthMetadata();
-    let header = checked(current ? { ok: true, header: current } : await waitForToken(source.fetchGrpcCallAuthMetadata(), { signal }));
+    const current = guarded(() => source.currentAuthMetadata());
+    let header = checked(current ? { ok: true, header: current } : await waitForToken(guarded(() => source.fetchGrpcCallAuthMetadata()), { signal }));
     for (;;) {
       const events = new HeldEvents(callOptions, policy);
       const metadata = Metadata(callOptions.metadata);
