@@ -24,7 +24,6 @@ describe('Connect interceptor, Connect protocol, against a @connectrpc/connect-n
         deadline: { code: 4, message: 'the operation timed out' },
         cancelled: { code: 1, message: 'This operation was aborted' },
       },
-      byteBound: true,
       // The test server rejects before the handler with an HTTP status, as auth middleware in front of it would;
       // Connect clients read the body of a unary error only.
       earlyError: (kind, code, message) => (kind === 'unary' ? { code, message } : { code, message: `HTTP ${HTTP_STATUS[code] ?? 500}` }),

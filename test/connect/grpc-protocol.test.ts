@@ -19,7 +19,6 @@ describe('Connect interceptor, gRPC protocol (createGrpcTransport), against the 
         deadline: { code: 4, message: 'the operation timed out' },
         cancelled: { code: 1, message: 'This operation was aborted' },
       },
-      byteBound: true,
       close: () => servers.close(),
     };
   });

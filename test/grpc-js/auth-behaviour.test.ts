@@ -42,7 +42,6 @@ describe('grpc-js interceptor: the behaviour table shared by every adapter', () 
         deadline: { code: grpc.status.DEADLINE_EXCEEDED, message: 'Deadline exceeded while obtaining access token' },
         cancelled: { code: grpc.status.CANCELLED, message: 'Cancelled on client' },
       },
-      byteBound: true,
       close: async () => {
         for (const client of clients) client.close();
         await servers.close();

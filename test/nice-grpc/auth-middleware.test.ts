@@ -32,11 +32,10 @@ describe('nice-grpc middleware, against the grpc-js test server', () => {
         deadline: { code: Status.DEADLINE_EXCEEDED, message: 'Deadline exceeded' },
         cancelled: { code: Status.CANCELLED, message: 'AbortError' },
       },
-      byteBound: false,
       close: async () => {
         for (const channel of channels) channel.close();
         await servers.close();
       },
     };
-  });
+  }, { byteBound: false });
 });
