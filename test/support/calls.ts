@@ -94,6 +94,8 @@ export interface RunCallOptions {
   /** Request texts (unary and server streaming use the first). Default `['m0']`. */
   texts?: string[];
   callOptions?: grpc.CallOptions;
+  /** Request metadata. Default: empty. */
+  metadata?: grpc.Metadata;
   /** Write only after the response headers arrived (client streaming, bidi). */
   writeAfterHeaders?: boolean;
   /** Called with the call object as soon as it exists (to cancel it, say). */
@@ -113,7 +115,7 @@ type AnyClientCall =
 export function runCall(client: EchoClientInstance, type: CallType, options: RunCallOptions = {}): Promise<CallOutcome> {
   const texts = options.texts ?? ['m0'];
   const callOptions = options.callOptions ?? {};
-  const metadata = new grpc.Metadata();
+  const metadata = options.metadata ?? new grpc.Metadata();
   return new Promise<CallOutcome>((resolve, reject) => {
     const outcome: Omit<CallOutcome, 'status'> & { status?: grpc.StatusObject } = {
       statusEvents: 0,

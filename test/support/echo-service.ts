@@ -37,12 +37,12 @@ export function unary(client: EchoClientInstance, request: EchoRequest, metadata
 }
 
 /** Server streaming: collects every reply, or rejects with the call's error. */
-export function serverStream(client: EchoClientInstance, request: EchoRequest, options: grpc.CallOptions = {}): Promise<EchoReply[]> {
+export function serverStream(client: EchoClientInstance, request: EchoRequest, options: grpc.CallOptions = {}, metadata = new grpc.Metadata()): Promise<EchoReply[]> {
   return new Promise((resolve, reject) => {
     const replies: EchoReply[] = [];
     const call = (client.ServerStream as (r: EchoRequest, m: grpc.Metadata, o: grpc.CallOptions) => grpc.ClientReadableStream<EchoReply>)(
       request,
-      new grpc.Metadata(),
+      metadata,
       options,
     );
     call.on('data', (reply: EchoReply) => replies.push(reply));
@@ -52,10 +52,10 @@ export function serverStream(client: EchoClientInstance, request: EchoRequest, o
 }
 
 /** Client streaming: writes every request, then half-closes. */
-export function clientStream(client: EchoClientInstance, requests: EchoRequest[], options: grpc.CallOptions = {}): Promise<EchoReply> {
+export function clientStream(client: EchoClientInstance, requests: EchoRequest[], options: grpc.CallOptions = {}, metadata = new grpc.Metadata()): Promise<EchoReply> {
   return new Promise((resolve, reject) => {
     const call = (client.ClientStream as (m: grpc.Metadata, o: grpc.CallOptions, cb: grpc.requestCallback<EchoReply>) => grpc.ClientWritableStream<EchoRequest>)(
-      new grpc.Metadata(),
+      metadata,
       options,
       (error, reply) => (error ? reject(error) : resolve(reply!)),
     );
@@ -65,11 +65,11 @@ export function clientStream(client: EchoClientInstance, requests: EchoRequest[]
 }
 
 /** Bidi streaming: writes every request, half-closes, collects every reply. */
-export function bidi(client: EchoClientInstance, requests: EchoRequest[], options: grpc.CallOptions = {}): Promise<EchoReply[]> {
+export function bidi(client: EchoClientInstance, requests: EchoRequest[], options: grpc.CallOptions = {}, metadata = new grpc.Metadata()): Promise<EchoReply[]> {
   return new Promise((resolve, reject) => {
     const replies: EchoReply[] = [];
     const call = (client.Bidi as (m: grpc.Metadata, o: grpc.CallOptions) => grpc.ClientDuplexStream<EchoRequest, EchoReply>)(
-      new grpc.Metadata(),
+      metadata,
       options,
     );
     call.on('data', (reply: EchoReply) => replies.push(reply));

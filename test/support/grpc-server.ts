@@ -14,6 +14,10 @@ export interface ReceivedCall {
   requests: string[];
   /** Whether response headers went out. */
   headersSent: boolean;
+  /** The `x-plan-key` request header, when the call had one. */
+  planKey: string | undefined;
+  /** The error code the server answered with, if any. */
+  rejectedWith?: grpc.status;
 }
 
 /**
@@ -40,6 +44,8 @@ export interface TestGrpcServer {
   failNext(code: grpc.status, count?: number, options?: { afterHeaders?: boolean }): void;
   /** Plans what the next calls get, one plan per call, in order. */
   planNext(...plans: CallPlan[]): void;
+  /** Plans what the calls carrying the request header `x-plan-key: <key>` get, one plan per attempt, in order. */
+  planByKey(key: string, plans: CallPlan[]): void;
   /** Moves the server's clock forward, so tokens the client still trusts are expired here. */
   advanceClock(ms: number): void;
   close(): Promise<void>;
@@ -57,6 +63,10 @@ export interface GrpcServerOptions {
   credentials?: grpc.ServerCredentials;
   /** The keys to verify with, instead of fetching `jwksUri` (e.g. an HTTPS identity provider with a test CA). */
   jwks?: JWTVerifyGetKey;
+  /** Whether `calls` records every call. Default true; a soak turns it off to keep memory flat. */
+  recordCalls?: boolean;
+  /** A further check of a token the JWT verification accepted: a reason rejects the call (trailers-only UNAUTHENTICATED). */
+  checkValidToken?: (token: string, metadata: grpc.Metadata) => string | undefined;
 }
 
 type AnyCall =
@@ -75,6 +85,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
   const jwks: JWTVerifyGetKey = options.jwks ?? createRemoteJWKSet(new URL(options.jwksUri));
   const calls: ReceivedCall[] = [];
   const plans: CallPlan[] = [];
+  const keyedPlans = new Map<string, CallPlan[]>();
   let clockSkewMs = 0;
 
   type Decision =
@@ -84,14 +95,16 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
 
   const serviceError = (record: ReceivedCall, code: grpc.status, details: string): grpc.ServiceError => {
     record.outcome = details;
+    record.rejectedWith = code;
     return Object.assign(new Error(details), { code, details, metadata: new grpc.Metadata() });
   };
 
   /** Records the call at once (so request messages can be logged) and decides what it gets. */
   function authorize(method: string, call: AnyCall): { record: ReceivedCall; decision: Promise<Decision> } {
     const headerValues = call.metadata.get(headerKey).map(String);
-    const record: ReceivedCall = { method, headerValues, outcome: 'ok', metadata: call.metadata, requests: [], headersSent: false };
-    calls.push(record);
+    const planKey = call.metadata.get('x-plan-key').map(String)[0];
+    const record: ReceivedCall = { method, headerValues, outcome: 'ok', metadata: call.metadata, requests: [], headersSent: false, planKey };
+    if (options.recordCalls !== false) calls.push(record);
     if ('request' in call) record.requests.push(call.request.text ?? '');
     return { record, decision: decide(record, call, headerValues) };
   }
@@ -100,11 +113,11 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
     // Response headers, numbered, so tests can tell which attempt's headers reached the app.
     const sendHeaders = (): void => {
       const headers = new grpc.Metadata();
-      headers.set('x-attempt', String(calls.indexOf(record) + 1));
+      headers.set('x-attempt', String(calls.indexOf(record) + 1 || ''));
       call.sendMetadata(headers);
       record.headersSent = true;
     };
-    const plan = plans.shift() ?? { kind: 'accept' };
+    const plan = (record.planKey === undefined ? plans.shift() : keyedPlans.get(record.planKey)?.shift()) ?? { kind: 'accept' };
     if (plan.kind === 'hang') {
       record.outcome = 'hang';
       return { kind: 'hang' };
@@ -132,10 +145,13 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
       const code = (error as { code?: string }).code ?? String(error);
       return { kind: 'reject', error: serviceError(record, grpc.status.UNAUTHENTICATED, `invalid token: ${code}`) };
     }
+    const refused = options.checkValidToken?.(match[1]!, call.metadata);
+    if (refused !== undefined) return { kind: 'reject', error: serviceError(record, grpc.status.UNAUTHENTICATED, refused) };
     sendHeaders();
     if (plan.kind === 'reject-after') {
       const details = `rejected after ${plan.messages} message(s)`;
-      const error = Object.assign(new Error(details), { code: plan.code ?? grpc.status.UNAUTHENTICATED, details, metadata: new grpc.Metadata() });
+      const code = plan.code ?? grpc.status.UNAUTHENTICATED;
+      const error = Object.assign(new Error(details), { code, details, metadata: new grpc.Metadata() });
       return { kind: 'serve', subject, record, rejectAfter: { messages: plan.messages, error } };
     }
     return { kind: 'serve', subject, record };
@@ -149,6 +165,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
         if (decision.kind === 'reject') callback(decision.error);
         else if (decision.rejectAfter) {
           decision.record.outcome = decision.rejectAfter.error.details;
+          decision.record.rejectedWith = decision.rejectAfter.error.code;
           callback(decision.rejectAfter.error);
         } else callback(null, { text: `ok:${call.request.text ?? ''}`, subject: decision.subject });
       });
@@ -165,12 +182,14 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
         for (let i = 0; i < limit; i += 1) call.write({ text: `${call.request.text ?? ''}-${i}`, subject: decision.subject });
         if (decision.rejectAfter) {
           decision.record.outcome = decision.rejectAfter.error.details;
+          decision.record.rejectedWith = decision.rejectAfter.error.code;
           call.emit('error', decision.rejectAfter.error);
           return;
         }
         // `fail-midstream`: the replies went out, then the server rejects the credentials.
         if (call.request.text === 'fail-midstream') {
           decision.record.outcome = 'token expired mid-stream';
+          decision.record.rejectedWith = grpc.status.UNAUTHENTICATED;
           call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: 'token expired mid-stream' });
           return;
         }
@@ -187,6 +206,10 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
         else callback(null, reply);
       };
       const { record, decision: authorized } = authorize('ClientStream', call);
+      // A rejection does not wait for the client's last message.
+      void authorized.then((decision) => {
+        if (decision.kind === 'reject') answer(decision.error);
+      });
       call.on('data', (request: EchoRequest) => {
         texts.push(request.text ?? '');
         record.requests.push(request.text ?? '');
@@ -194,6 +217,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
           const limit = decision.kind === 'serve' ? decision.rejectAfter : undefined;
           if (limit && texts.length >= limit.messages) {
             record.outcome = limit.error.details;
+            record.rejectedWith = limit.error.code;
             answer(limit.error);
           }
         });
@@ -204,6 +228,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
           if (decision.kind === 'reject') return answer(decision.error);
           if (decision.rejectAfter) {
             record.outcome = decision.rejectAfter.error.details;
+            record.rejectedWith = decision.rejectAfter.error.code;
             return answer(decision.rejectAfter.error);
           }
           answer(null, { text: texts.join(','), subject: decision.subject });
@@ -221,6 +246,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
         const fail = (error: grpc.ServiceError | { code: grpc.status; details: string }): void => {
           failed = true;
           decision.record.outcome = error.details ?? '';
+          decision.record.rejectedWith = error.code;
           call.emit('error', error);
         };
         const limit = decision.rejectAfter;
@@ -265,6 +291,9 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
     },
     planNext(...next) {
       plans.push(...next);
+    },
+    planByKey(key, next) {
+      keyedPlans.set(key, [...next]);
     },
     advanceClock(ms) {
       clockSkewMs += ms;

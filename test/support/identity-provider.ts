@@ -38,6 +38,8 @@ export interface TestIdentityProvider {
   tokenRequestLog: Array<{ body: URLSearchParams; headers: IncomingMessage['headers'] }>;
   /** Answers the next `count` token requests with `fault`. */
   failTokenRequests(fault: TokenFault, count?: number): void;
+  /** Drops the faults not used yet. */
+  clearTokenFaults(): void;
   /** Changes the lifetime (seconds) of access tokens issued from now on. */
   setAccessTokenTtl(seconds: number): void;
   close(): Promise<void>;
@@ -220,6 +222,9 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
     tokenRequestLog,
     failTokenRequests(fault, count = 1) {
       for (let i = 0; i < count; i += 1) faults.push(fault);
+    },
+    clearTokenFaults() {
+      faults.length = 0;
     },
     setAccessTokenTtl(seconds) {
       accessTokenTtl = seconds;
