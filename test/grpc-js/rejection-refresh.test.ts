@@ -58,7 +58,7 @@ describe('a rejection always leads to a new token, also when the call cannot be 
 
   test('client stream over the replay limit', async () => {
     await withOpaqueTokens({ maxBufferedMessages: 2 }, async (setup) => {
-      setup.env.server.rejectNext(1);
+      setup.env.server.rejectNext(1, { afterLastRequest: true });
       await assertRefreshedAfter(setup, 'client-stream', ['a', 'b', 'c'], { details: 'rejected by test', attempts: 1 });
     });
   });

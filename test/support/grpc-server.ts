@@ -23,25 +23,33 @@ export interface ReceivedCall {
 /**
  * What the server does with one call, whatever its token (except `accept`, which checks the token):
  * - `accept`: verify the JWT, reject it trailers-only if invalid, else headers and a normal answer;
- * - `reject`: `code` (default UNAUTHENTICATED) before any message, trailers-only or after response headers;
+ * - `reject`: `code` (default UNAUTHENTICATED) before any message, trailers-only or after response headers; at once,
+ *   or (client and bidi streams, `afterLastRequest`) once the client half-closed — so that a test knows how many
+ *   requests the client had sent by then;
  * - `reject-after`: a valid token is served until `messages` response messages went out (server stream, bidi) or
  *   `messages` requests were read (client stream), then rejected with `code`;
  * - `hang`: headers never, answer never (until the client's deadline or cancel).
  */
 export type CallPlan =
   | { kind: 'accept' }
-  | { kind: 'reject'; code?: grpc.status; afterHeaders?: boolean }
+  | { kind: 'reject'; code?: grpc.status; afterHeaders?: boolean; afterLastRequest?: boolean }
   | { kind: 'reject-after'; messages: number; code?: grpc.status }
   | { kind: 'hang' };
+
+/** When a planned rejection comes: after response headers, and (request streams) after the client's last request. */
+export interface RejectOptions {
+  afterHeaders?: boolean;
+  afterLastRequest?: boolean;
+}
 
 export interface TestGrpcServer {
   address: string;
   server: grpc.Server;
   calls: ReceivedCall[];
   /** Rejects the next `count` calls with UNAUTHENTICATED, whatever their token (trailers-only unless `afterHeaders`). */
-  rejectNext(count: number, options?: { afterHeaders?: boolean }): void;
+  rejectNext(count: number, options?: RejectOptions): void;
   /** Answers the next `count` calls with this status (before any message). */
-  failNext(code: grpc.status, count?: number, options?: { afterHeaders?: boolean }): void;
+  failNext(code: grpc.status, count?: number, options?: RejectOptions): void;
   /** Plans what the next calls get, one plan per call, in order. */
   planNext(...plans: CallPlan[]): void;
   /** Plans what the calls carrying the request header `x-plan-key: <key>` get, one plan per attempt, in order. */
@@ -90,7 +98,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
 
   type Decision =
     | { kind: 'serve'; subject: string; record: ReceivedCall; rejectAfter?: { messages: number; error: grpc.ServiceError } }
-    | { kind: 'reject'; error: grpc.ServiceError }
+    | { kind: 'reject'; error: grpc.ServiceError; atEnd?: boolean }
     | { kind: 'hang' };
 
   const serviceError = (record: ReceivedCall, code: grpc.status, details: string): grpc.ServiceError => {
@@ -124,7 +132,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
     }
     if (plan.kind === 'reject') {
       if (plan.afterHeaders) sendHeaders();
-      return { kind: 'reject', error: serviceError(record, plan.code ?? grpc.status.UNAUTHENTICATED, 'rejected by test') };
+      return { kind: 'reject', error: serviceError(record, plan.code ?? grpc.status.UNAUTHENTICATED, 'rejected by test'), atEnd: plan.afterLastRequest ?? false };
     }
     // A real auth check answers trailers-only: no headers before a rejection.
     if (headerValues.length !== 1) {
@@ -206,9 +214,9 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
         else callback(null, reply);
       };
       const { record, decision: authorized } = authorize('ClientStream', call);
-      // A rejection does not wait for the client's last message.
+      // A rejection does not wait for the client's last message, unless planned so.
       void authorized.then((decision) => {
-        if (decision.kind === 'reject') answer(decision.error);
+        if (decision.kind === 'reject' && !decision.atEnd) answer(decision.error);
       });
       call.on('data', (request: EchoRequest) => {
         texts.push(request.text ?? '');
@@ -236,8 +244,14 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
       });
     },
     Bidi: (call: grpc.ServerDuplexStream<EchoRequest, EchoReply>) => {
-      void authorize('Bidi', call).decision.then((decision) => {
+      const { record, decision: authorized } = authorize('Bidi', call);
+      void authorized.then((decision) => {
         if (decision.kind === 'hang') return;
+        if (decision.kind === 'reject' && decision.atEnd) {
+          call.on('data', (request: EchoRequest) => record.requests.push(request.text ?? ''));
+          call.on('end', () => call.emit('error', decision.error));
+          return;
+        }
         if (decision.kind === 'reject') {
           call.emit('error', decision.error);
           return;
@@ -284,10 +298,10 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<TestG
     server,
     calls,
     rejectNext(count, rejectOptions = {}) {
-      for (let i = 0; i < count; i += 1) plans.push({ kind: 'reject', afterHeaders: rejectOptions.afterHeaders ?? false });
+      for (let i = 0; i < count; i += 1) plans.push({ kind: 'reject', ...rejectOptions });
     },
     failNext(code, count = 1, failOptions = {}) {
-      for (let i = 0; i < count; i += 1) plans.push({ kind: 'reject', code, afterHeaders: failOptions.afterHeaders ?? false });
+      for (let i = 0; i < count; i += 1) plans.push({ kind: 'reject', code, ...failOptions });
     },
     planNext(...next) {
       plans.push(...next);
