@@ -212,7 +212,8 @@ export function authBehaviourTable(start: () => Promise<AdapterHarness>, adapter
         const outcome = await h().client({ cold: true }).call(kind, texts, { timeoutMs: 200 });
         assert.deepEqual(outcome, { texts: [], error: h().expected.deadline, headers: [] });
         assert.equal(h().server.calls.length, 0);
-        assert.equal(h().idp.tokenRequestCount, 1);
+        // On a busy machine the token request may reach the identity provider after the deadline passed.
+        await settleTokenRequests(h().idp, 1);
       });
 
       test('aborting the call ends the wait for a token; no call reaches the server', async () => {
@@ -298,7 +299,7 @@ export function authBehaviourTable(start: () => Promise<AdapterHarness>, adapter
     const outcome = await client.call('unary', ['late'], { timeoutMs: 300 });
     assert.deepEqual(outcome, { texts: [], error: h().expected.deadline, headers: [] });
     assert.equal(h().server.calls.length, 1);
-    assert.equal(h().idp.tokenRequestCount, 1);
+    await settleTokenRequests(h().idp, 1);
   });
 }
 
