@@ -1,11 +1,11 @@
 import type { ChannelCredentials, ClientOptions, Interceptor } from '@grpc/grpc-js';
 import type { Authenticator } from '../authenticators/authenticator.js';
-import { StaticClientConfigStore, type ClientConfigStore } from '../flyte/client-config.js';
+import type { ClientConfigStore } from '../flyte/client-config.js';
 import { createAuthInterceptors } from './auth-interceptors.js';
-import { authFlowOf } from '../flyte/auth-type.js';
 import { createChannelCredentials } from './channel-credentials.js';
 import { getAuthenticator, type GetAuthenticatorOptions } from '../flyte/get-authenticator.js';
 import type { PlatformConfig } from '../flyte/platform-config.js';
+import { localClientConfigStore, platformClientConfigOptions } from '../flyte/platform-client-config.js';
 import { createProxyAuthenticator } from '../flyte/proxy-authenticator.js';
 import { createProxyAuthInterceptor } from './proxy-auth.js';
 import { RemoteClientConfigStore } from './flyte/remote-client-config-store.js';
@@ -50,11 +50,6 @@ export interface ClientConfigStoreOptions {
   warn?: WarningListener | undefined;
 }
 
-// With a local token URL, client credentials need from the server only what is not set locally (flytectl's rule).
-function nothingMissingLocally(cfg: PlatformConfig): boolean {
-  return Boolean(cfg.authorizationHeader) && cfg.scopes.length > 0 && !cfg.useAudienceFromAdmin;
-}
-
 /**
  * The client config store for `cfg`: the server's `AuthMetadataService` (anonymous, over the same TLS, with the proxy
  * token), local values winning. With a local `tokenUrl` and client credentials, only `GetPublicClientConfig` is asked,
@@ -63,32 +58,15 @@ function nothingMissingLocally(cfg: PlatformConfig): boolean {
  * defaults, with one warning.
  */
 export function createClientConfigStore(cfg: PlatformConfig, options: ClientConfigStoreOptions = {}): ClientConfigStore {
-  const localTokenUrl = Boolean(cfg.tokenUrl) && authFlowOf(cfg.authMode) === 'clientSecret';
-  if (localTokenUrl && nothingMissingLocally(cfg)) {
-    return new StaticClientConfigStore({
-      tokenEndpoint: cfg.tokenUrl ?? '',
-      scopes: cfg.scopes,
-      ...(cfg.audience ? { audience: cfg.audience } : {}),
-      ...(cfg.authorizationHeader ? { headerKey: cfg.authorizationHeader } : {}),
-    });
-  }
-  return new RemoteClientConfigStore({
-    endpoint: cfg.endpoint,
-    channelCredentials: options.channelCredentials ?? createChannelCredentials(cfg),
-    serviceName: options.serviceName ?? cfg.authMetadataService,
-    timeoutMs: cfg.perRetryTimeoutMs,
-    interceptors: options.proxyAuthenticator ? [createProxyAuthInterceptor(options.proxyAuthenticator)] : undefined,
-    askOAuth2Metadata: !localTokenUrl,
-    audienceFromServer: !localTokenUrl || cfg.useAudienceFromAdmin,
-    warn: options.warn,
-    overrides: {
-      clientId: cfg.clientId,
-      scopes: cfg.scopes,
-      audience: cfg.useAudienceFromAdmin ? undefined : cfg.audience,
-      headerKey: cfg.authorizationHeader,
-      tokenEndpoint: cfg.tokenUrl,
-    },
-  });
+  return (
+    localClientConfigStore(cfg) ??
+    new RemoteClientConfigStore({
+      ...platformClientConfigOptions(cfg, { serviceName: options.serviceName, warn: options.warn }),
+      endpoint: cfg.endpoint,
+      channelCredentials: options.channelCredentials ?? createChannelCredentials(cfg),
+      interceptors: options.proxyAuthenticator ? [createProxyAuthInterceptor(options.proxyAuthenticator)] : undefined,
+    })
+  );
 }
 
 /**
