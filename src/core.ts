@@ -55,3 +55,16 @@ export { PROXY_AUTHORIZATION_HEADER, createProxyAuthenticator } from './flyte/pr
 export type { ProxyAuthenticatorOptions } from './flyte/proxy-authenticator.js';
 export { oauthHttpOptions } from './flyte/transport-security.js';
 export type { OAuthHttpExtras, TransportSecurityConfig } from './flyte/transport-security.js';
+
+// --- diagnostics: node:diagnostics_channel names and message shapes; OpenTelemetry: `flyte-grpc-auth/otel` ---
+export { DIAGNOSTICS_CHANNELS } from './diagnostics/channels.js';
+export type {
+  LoginMessage,
+  RejectedMessage,
+  RetryMessage,
+  StoreEvent,
+  StoreMessage,
+  TokenFingerprint,
+  TokenRequestMessage,
+  TokenRequestResult,
+} from './diagnostics/channels.js';

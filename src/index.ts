@@ -1,92 +1,20 @@
-// The public surface of flyte-grpc-auth. Everything not exported here is internal.
+// The public surface of flyte-grpc-auth: the transport-neutral core, and authentication for @grpc/grpc-js clients.
+// Everything not exported here is internal. Connect and nice-grpc: `flyte-grpc-auth/connect`, `flyte-grpc-auth/nice-grpc`.
 
-// --- errors ---
-export { AccessTokenNotFoundError, AuthenticationError } from './errors.js';
-export type { AuthenticationErrorCode, AuthenticationErrorOptions } from './errors.js';
+export * from './core.js';
 
-// --- client config and credentials ---
-export { StaticClientConfigStore } from './flyte/client-config.js';
-export type { ClientConfig, ClientConfigStore } from './flyte/client-config.js';
-export type { Credentials } from './tokens/credentials.js';
-
-// --- authenticators ---
-export { Authenticator } from './authenticators/authenticator.js';
-export type { AuthMetadata, AuthenticatorOptions, RefreshReason } from './authenticators/authenticator.js';
-export { ClientCredentialsAuthenticator } from './authenticators/client-credentials.js';
-export type { ClientCredentialsAuthenticatorOptions } from './authenticators/client-credentials.js';
-export type { OAuthFetch, OAuthHttpOptions } from './oauth/http.js';
-export type { TokenRetryOptions } from './oauth/retry.js';
-
-// --- interceptor ---
+// --- grpc-js: interceptors ---
 export { createAuthInterceptor } from './grpc-js/auth-interceptor.js';
 export type { AuthInterceptorOptions } from './grpc-js/auth-interceptor.js';
+export { createProxyAuthInterceptor, isProxyRejection, isServerAuthRejection } from './grpc-js/proxy-auth.js';
+export { createAuthInterceptors } from './grpc-js/auth-interceptors.js';
+export type { AuthInterceptorsOptions } from './grpc-js/auth-interceptors.js';
 
-// --- token stores ---
-export { MemoryTokenStore, tokenStoreKey } from './tokens/token-store.js';
-export type { TokenStore } from './tokens/token-store.js';
-
-// --- Flyte platform: config files, AUTH_MODE, remote client config (issue 3, part 1) ---
-export { AuthType, parseAuthType } from './flyte/auth-type.js';
-export type { DeviceFlowConfig, PkceConfig, PlatformConfig } from './flyte/platform-config.js';
-export { loadPlatformConfig } from './flyte/load-platform-config.js';
-export type { LoadPlatformConfigOptions } from './flyte/load-platform-config.js';
-export { redactPlatformConfig } from './flyte/redact.js';
+// --- grpc-js: Flyte platform wiring, TLS, the AuthMetadataService over grpc-js ---
+export { createChannelCredentials } from './grpc-js/channel-credentials.js';
+export { authenticatedClientOptions, createClientConfigStore, createPlatformAuth } from './grpc-js/platform-auth.js';
+export type { ClientConfigStoreOptions, PlatformAuth, PlatformAuthOptions } from './grpc-js/platform-auth.js';
 export { RemoteClientConfigStore } from './grpc-js/flyte/remote-client-config-store.js';
 export type { RemoteClientConfigStoreOptions } from './grpc-js/flyte/remote-client-config-store.js';
 export { GrpcAuthMetadataTransport } from './grpc-js/flyte/grpc-auth-metadata-transport.js';
 export type { GrpcAuthMetadataTransportOptions } from './grpc-js/flyte/grpc-auth-metadata-transport.js';
-export { AuthMetadataClientConfigStore, DEFAULT_REMOTE_CONFIG_TIMEOUT_MS } from './flyte/auth-metadata-client-config-store.js';
-export type { AuthMetadataClientConfigStoreOptions, RemoteClientConfigOverrides } from './flyte/auth-metadata-client-config-store.js';
-export {
-  AUTH_METADATA_SERVICE,
-  AUTH_METADATA_SERVICE_V2,
-  IDENTITY_SERVICE,
-  IDENTITY_SERVICE_V2,
-  identityServiceFor,
-} from './flyte/auth-metadata.js';
-export type { AuthMetadataCallOptions, AuthMetadataRpc, AuthMetadataTransport, OAuth2Metadata, PublicClientConfig } from './flyte/auth-metadata.js';
-
-// --- Flyte platform: command and proxy auth, TLS, channel options (issue 3, part 2) ---
-export { CommandAuthenticator, DEFAULT_COMMAND_TIMEOUT_MS } from './authenticators/command.js';
-export type { CommandAuthenticatorOptions } from './authenticators/command.js';
-export { PROXY_AUTHORIZATION_HEADER, createProxyAuthenticator } from './flyte/proxy-authenticator.js';
-export type { ProxyAuthenticatorOptions } from './flyte/proxy-authenticator.js';
-export { createProxyAuthInterceptor, isProxyRejection, isServerAuthRejection } from './grpc-js/proxy-auth.js';
-export { createAuthInterceptors } from './grpc-js/auth-interceptors.js';
-export type { AuthInterceptorsOptions } from './grpc-js/auth-interceptors.js';
-export { createChannelCredentials } from './grpc-js/channel-credentials.js';
-export { oauthHttpOptions } from './flyte/transport-security.js';
-export type { OAuthHttpExtras, TransportSecurityConfig } from './flyte/transport-security.js';
-export { getAuthenticator } from './flyte/get-authenticator.js';
-export type { GetAuthenticatorOptions } from './flyte/get-authenticator.js';
-export { authenticatedClientOptions, createClientConfigStore, createPlatformAuth } from './grpc-js/platform-auth.js';
-export type { ClientConfigStoreOptions, PlatformAuth, PlatformAuthOptions } from './grpc-js/platform-auth.js';
-
-// --- interactive flows: PKCE, device code, persistent token stores (issue 4) ---
-export { FileTokenStore } from './tokens/file-token-store.js';
-export type { FileTokenStoreOptions } from './tokens/file-token-store.js';
-export { KeyringTokenStore } from './tokens/keyring-token-store.js';
-export type { KeyringEntry, KeyringModule, KeyringTokenStoreOptions } from './tokens/keyring-token-store.js';
-export { createTokenStore } from './tokens/create-token-store.js';
-export type { CreateTokenStoreOptions } from './tokens/create-token-store.js';
-export { defaultTokenStorePath } from './tokens/user-config-dir.js';
-export type { UserConfigDirContext } from './tokens/user-config-dir.js';
-export type { WarningListener } from './tokens/warn.js';
-export { PKCEAuthenticator } from './authenticators/pkce.js';
-export type { OpenBrowser, PKCEAuthenticatorOptions } from './authenticators/pkce.js';
-export { DeviceCodeAuthenticator } from './authenticators/device-code.js';
-export type { DeviceCodeAuthenticatorOptions, DeviceCodePrompt } from './authenticators/device-code.js';
-export type { InteractiveAuthenticator, InteractiveAuthenticatorOptions } from './authenticators/interactive.js';
-
-// --- diagnostics: node:diagnostics_channel names and message shapes (issue 11); OpenTelemetry: `flyte-grpc-auth/otel` ---
-export { DIAGNOSTICS_CHANNELS } from './diagnostics/channels.js';
-export type {
-  LoginMessage,
-  RejectedMessage,
-  RetryMessage,
-  StoreEvent,
-  StoreMessage,
-  TokenFingerprint,
-  TokenRequestMessage,
-  TokenRequestResult,
-} from './diagnostics/channels.js';
