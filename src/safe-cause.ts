@@ -18,9 +18,26 @@ function safeMessage(error: Error): string {
   return error instanceof SyntaxError ? 'the body is not valid JSON' : error.message;
 }
 
+// An AggregateError keeps at most this many of its errors: each is one failure worth telling apart (Flyte 1 and 2).
+const MAX_AGGREGATED = 16;
+
+// An AggregateError stays one, with copies of its errors: they are the failures it reports, the rest is its own.
+function copyAggregate(error: AggregateError, message: string, keep: (error: Error) => boolean, depth: number): Error {
+  let errors: unknown[] = [];
+  try {
+    errors = Array.isArray(error.errors) ? error.errors.slice(0, MAX_AGGREGATED) : [];
+  } catch {
+    // an accessor that refuses: no members
+  }
+  return new AggregateError(
+    errors.map((member) => safeCause(member, keep, depth + 1)).filter((member) => member !== undefined),
+    message,
+  );
+}
+
 function copyError(error: Error, keep: (error: Error) => boolean, depth: number): Error {
   const message = safeMessage(error);
-  const copy = new Error(message);
+  const copy = error instanceof AggregateError ? copyAggregate(error, message, keep, depth) : new Error(message);
   Object.defineProperty(copy, 'name', { value: error.name, writable: true, configurable: true });
   copy.stack = `${error.name}: ${message}\n${frames(error.stack)}`;
   const fields = copy as unknown as Record<string, unknown>;
@@ -41,6 +58,7 @@ function copyError(error: Error, keep: (error: Error) => boolean, depth: number)
 /**
  * A copy of `cause` fit to keep on an error that users log and inspect: the chain of `Error`s with each one's name,
  * message, stack frames and identifying fields (`code`, `errno`, `syscall`, `status`, OAuth `error`), nothing more.
+ * An `AggregateError` stays one, holding copies of (at most 16 of) its errors.
  * Everything that can hold a token or a secret is dropped: HTTP responses and their bodies (openid-client attaches
  * the parsed token answer it refused), request bodies, sockets, JSON text quoted by parse errors. A non-`Error` cause
  * becomes `undefined`, except an HTTP response, which becomes an `Error` with its `status`. Errors `keep` accepts (our

@@ -2,7 +2,7 @@ import { AuthenticationError, type AuthenticationErrorCode } from '../errors.js'
 import { sanitizeForTerminal } from '../terminal-text.js';
 import { errorMessage } from '../util/error-message.js';
 import { ClientError, ResponseBodyError, WWWAuthenticateChallengeError } from './openid-client.js';
-import { isProxyRefusal } from './proxy-refusal.js';
+import { isProxyRefusal, PROXY_REFUSED } from './proxy-refusal.js';
 import { ResponseBodyReadError, ResponseTooLargeError } from './bounded-response.js';
 import { tokenResponseProblem } from './token-response.js';
 
@@ -16,6 +16,8 @@ export function httpStatusOf(error: unknown): number | undefined {
   if (typeof cause === 'object' && cause !== null && 'status' in cause && typeof cause.status === 'number') return cause.status;
   // An AuthenticationError's cause is a sanitised copy (see safeCause): its links keep `status`, not their classes.
   for (const link of causeChain(error)) {
+    // A refusing proxy's status (403, 407) is not the identity provider's answer: the request never reached it.
+    if ((link as { code?: unknown }).code === PROXY_REFUSED) return undefined;
     const status = (link as { status?: unknown }).status;
     if (typeof status === 'number') return status;
   }

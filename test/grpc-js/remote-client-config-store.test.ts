@@ -320,6 +320,14 @@ test('a server that serves neither generation, without a local token endpoint: E
       'admin.tokenUrl',
     ]);
     assert.ok(error.cause instanceof AggregateError);
+    // Both refusals survive the sanitised copy of the cause, Flyte 1's then Flyte 2's.
+    assert.deepEqual(
+      error.cause.errors.map((member: Error & { code?: unknown }) => [member.code, member.message]),
+      [AUTH_METADATA_SERVICE, AUTH_METADATA_SERVICE_V2].map((name) => [
+        'ERR_CONFIG',
+        `cannot fetch the client config: the server at ${services.address} does not serve ${name} (GetOAuth2Metadata: UNIMPLEMENTED)`,
+      ]),
+    );
     assert.deepEqual(counts(services), { metadata: 0, publicConfig: 0 });
   });
 });

@@ -97,7 +97,9 @@ test('proactive refresh: a second request with reason proactive', async () => {
     async (env, telemetry) => {
       const client = env.newClient();
       await unary(client, { text: 'first' });
-      await waitUntilRefreshDue(env.authenticator);
+      // Due 5 s after the first request (the minimum interval for a 10 s token), waiting from 0.5 s before expiry: 4 s
+      // before expiry lies between, with 1 s and 3.5 s to spare.
+      await waitUntilRefreshDue(env.authenticator, 4_000);
       const first = env.authenticator.getCredentials()!.accessToken;
       await unary(client, { text: 'second' });
       // The renewal may finish after the call (a refresh in the background): wait for its span.

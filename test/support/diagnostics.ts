@@ -122,9 +122,13 @@ export async function waitFor(condition: () => boolean, what: string, timeoutMs 
 }
 
 /**
- * Waits until `authenticator` would renew its token on the next call, so a test can make that call a proactive
- * refresh without assuming when renewals fall due.
+ * Waits, without touching the authenticator, until its token is within `dueBeforeExpiryMs` of expiry, so a test can
+ * make the next call the one that renews it. Asking the authenticator itself (`currentAuthMetadata()`) would start the
+ * background refresh before the test is listening. The caller picks `dueBeforeExpiryMs` inside the refresh window,
+ * past the minimum interval between token requests (min(5 s, half the lifetime)) and before the expiry margin.
  */
-export function waitUntilRefreshDue(authenticator: { currentAuthMetadata(): unknown }): Promise<void> {
-  return waitFor(() => authenticator.currentAuthMetadata() === undefined, 'a refresh due');
+export function waitUntilRefreshDue(authenticator: { getCredentials(): { expiresAt?: number | undefined } | undefined }, dueBeforeExpiryMs: number): Promise<void> {
+  const expiresAt = authenticator.getCredentials()?.expiresAt;
+  if (expiresAt === undefined) throw new Error('waitUntilRefreshDue: the authenticator has no token with an expiry');
+  return waitFor(() => Date.now() >= expiresAt - dueBeforeExpiryMs, 'a refresh due');
 }
