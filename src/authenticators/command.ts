@@ -3,7 +3,6 @@ import { AuthenticationError } from '../errors.js';
 import type { Credentials } from '../tokens/credentials.js';
 import { computeExpiresAt } from '../tokens/expiry.js';
 import { Authenticator } from './authenticator.js';
-import { runTokenCommand } from './token-command.js';
 
 /** Default time a token command may run before it is stopped. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 60_000;
@@ -80,6 +79,8 @@ export class CommandAuthenticator extends Authenticator {
       this.setHeaderKey((await this.#headerKeySource.getClientConfig()).headerKey, `the client config of ${this.endpoint || 'the endpoint'} (the server's authorization_metadata_key)`);
       this.#headerKeySource = undefined;
     }
+    // node:child_process loads with the first command run, not with the package.
+    const { runTokenCommand } = await import('./token-command.js');
     const accessToken = await runTokenCommand(this.#command, { timeoutMs: this.#timeoutMs, label: this.#label });
     const credentials: Credentials = { accessToken, forEndpoint: this.endpoint };
     // Opaque tokens have no expiry we can read: they are replaced when the server rejects them.

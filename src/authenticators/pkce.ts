@@ -3,7 +3,7 @@ import { AuthenticationError } from '../errors.js';
 import { toAuthenticationError } from '../oauth/errors.js';
 import { sanitizeForTerminal } from '../terminal-text.js';
 import { browserFallbackMessage, openSystemBrowser, type OpenBrowser } from './browser.js';
-import { listenForCallback, validateRedirectUri } from './callback-server.js';
+import { validateRedirectUri } from './redirect-uri.js';
 import { InteractiveAuthenticator, type InteractiveAuthenticatorOptions, type LoginContext } from './interactive.js';
 import { formatDuration, LoginDeadline } from './login-deadline.js';
 
@@ -71,6 +71,8 @@ export class PKCEAuthenticator extends InteractiveAuthenticator {
     let waiting = true;
     try {
       deadline.signal.throwIfAborted();
+      // node:http loads with the first login, not with the package.
+      const { listenForCallback } = await import('./callback-server.js');
       const listener = await listenForCallback({ redirectUri, expectedState: state, signal: deadline.signal });
       try {
         const authorizationUrl = oidc.buildAuthorizationUrl(configuration, {

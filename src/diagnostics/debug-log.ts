@@ -1,6 +1,5 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { performance } from 'node:perf_hooks';
-import { debuglog } from 'node:util';
+import { createRequire } from 'node:module';
 import {
   DIAGNOSTICS_CHANNELS,
   loginChannel,
@@ -160,6 +159,8 @@ let debugLogEnabled: boolean | undefined;
  */
 export function armDebugLog(): boolean {
   if (debugLogEnabled !== undefined) return debugLogEnabled;
+  // node:util through require, when first armed: importing it loads all its lazy parts (parseArgs, MIME, …) at startup.
+  const { debuglog } = createRequire(import.meta.url)('node:util') as typeof import('node:util');
   const log = debuglog(DEBUG_SECTION);
   debugLogEnabled = log.enabled;
   if (debugLogEnabled) subscribeDebugLines((line) => log('%s', line));
