@@ -1,13 +1,23 @@
+import { Code, createClient } from '@connectrpc/connect';
+import { createConnectTransport } from '@connectrpc/connect-node';
 import * as grpc from '@grpc/grpc-js';
+import { createChannel, createClientFactory, Status } from 'nice-grpc';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { ClientCredentialsAuthenticator, createAuthInterceptor, StaticClientConfigStore } from '../../src/index.js';
 import { observeStream, observeUnary } from '../support/calls.js';
-import { recordDiagnostics, TOKEN_OK } from '../support/diagnostics.js';
+import { recordDiagnostics, TOKEN_OK, waitFor } from '../support/diagnostics.js';
 import { EchoClient, echoService, type EchoReply, type EchoRequest } from '../support/echo-service.js';
 import { sharedEnvironment } from '../support/environment.js';
-import { BASIC_CLIENT, startIdentityProvider } from '../support/identity-provider.js';
+import { API_AUDIENCE, BASIC_CLIENT, startIdentityProvider } from '../support/identity-provider.js';
+import { startConnectServer } from '../support/connect-server.js';
+import { Echo } from '../support/gen/echo_pb.js';
+import { startGrpcJsServers } from '../support/grpc-js-harness.js';
+import { niceEchoDefinition } from '../support/nice-echo.js';
+import { testAuthenticator } from '../support/test-authenticator.js';
+import { createAuthInterceptor as createConnectAuthInterceptor } from '../../src/connect.js';
+import { createAuthMiddleware } from '../../src/nice-grpc.js';
 import { publishRejected, publishRetry } from '../../src/diagnostics/call-events.js';
 import { publishStoreEvent } from '../../src/diagnostics/store-events.js';
 import { traceLogin } from '../../src/diagnostics/login-trace.js';
@@ -38,43 +48,59 @@ describe('call events', () => {
     assert.notEqual(token(), rejected);
   });
 
-  test('a rejected retry: retry, token request, then rejected with retried: true and the new token fingerprint', async () => {
+  // A rejection that reaches the caller still refreshes in the background (issue 7 item 3: a rejection always leads
+  // to a new token); the recorder runs until that token request has ended, so the sequence is the whole story.
+  test('a rejected retry: retry, token request, then rejected with retried: true and the new token fingerprint, then the background token request', async () => {
     shared().server.rejectNext(2);
+    const first = token();
     const recorder = recordDiagnostics();
     try {
       const observed = await observeUnary(shared().newClient(), { text: 'no' });
       assert.equal(observed.error?.code, grpc.status.UNAUTHENTICATED);
+      await waitFor(() => recorder.of('token:asyncEnd').length === 2, 'the background token request');
     } finally {
       recorder.stop();
     }
-    assert.deepEqual(recorder.names(), ['retry', ...TOKEN_OK, 'rejected']);
+    assert.deepEqual(recorder.names(), ['retry', ...TOKEN_OK, 'rejected', ...TOKEN_OK]);
+    assert.deepEqual(recorder.of('token:start').map((message) => message.reason), ['rejected', 'rejected']);
+    const [retryToken, backgroundToken] = recorder.of('token:asyncEnd').map((message) => (message.result as { token: unknown }).token);
+    assert.deepEqual(recorder.of('retry')[0], { method: UNARY, code: grpc.status.UNAUTHENTICATED, details: 'rejected by test', token: fingerprintOf(first) });
     assert.deepEqual(recorder.of('rejected')[0], {
       method: UNARY,
       code: grpc.status.UNAUTHENTICATED,
       details: 'rejected by test',
-      token: fingerprintOf(token()),
+      token: retryToken,
       retried: true,
     });
+    assert.notDeepEqual(retryToken, fingerprintOf(first));
+    assert.deepEqual(backgroundToken, fingerprintOf(token()));
+    assert.notDeepEqual(backgroundToken, retryToken);
+    assert.equal(shared().idp.tokenRequestCount, 2);
   });
 
-  test('a rejection that cannot be retried (the stream already delivered messages): rejected with retried: false, no token request', async () => {
+  test('a rejection that cannot be retried (the stream already delivered messages): rejected with retried: false, then only the background token request', async () => {
+    const first = token();
     const recorder = recordDiagnostics();
     try {
       const call = (shared().newClient().ServerStream as ServerStreamMethod)({ text: 'fail-midstream', count: 2 }, new grpc.Metadata());
       const observed = await observeStream(call);
       assert.equal(observed.error?.code, grpc.status.UNAUTHENTICATED);
+      await waitFor(() => recorder.of('token:asyncEnd').length === 1, 'the background token request');
     } finally {
       recorder.stop();
     }
-    assert.deepEqual(recorder.names(), ['rejected']);
+    assert.deepEqual(recorder.names(), ['rejected', ...TOKEN_OK]);
     assert.deepEqual(recorder.of('rejected')[0], {
       method: '/test.echo.Echo/ServerStream',
       code: grpc.status.UNAUTHENTICATED,
       details: 'token expired mid-stream',
-      token: fingerprintOf(token()),
+      token: fingerprintOf(first),
       retried: false,
     });
-    assert.equal(shared().idp.tokenRequestCount, 0);
+    assert.equal(recorder.of('token:start')[0]!.reason, 'rejected');
+    assert.deepEqual((recorder.of('token:asyncEnd')[0]!.result as { token: unknown }).token, fingerprintOf(token()));
+    assert.notEqual(token(), first);
+    assert.equal(shared().idp.tokenRequestCount, 1);
   });
 
   test('statuses that are no auth rejection publish nothing', async () => {
@@ -186,4 +212,51 @@ test('nobody subscribed: nothing is built — no description read, no predicate 
   assert.equal(described, 2, 'read at the start and again at the end (for the token endpoint)');
   assert.equal(asked, 1);
   assert.deepEqual(recorder.names(), [...TOKEN_OK, 'rejected']);
+});
+
+// The Connect interceptor and the nice-grpc middleware give AuthRetryPolicy the method path, as grpc-js does.
+describe('retry events of the other adapters name the method /package.Service/Method', () => {
+  test('Connect interceptor (Connect protocol)', async () => {
+    const idp = await startIdentityProvider();
+    const server = await startConnectServer({ idp, audience: API_AUDIENCE });
+    const authenticator = testAuthenticator(idp, server.baseUrl);
+    const client = createClient(Echo, createConnectTransport({ baseUrl: server.baseUrl, httpVersion: '2', interceptors: [createConnectAuthInterceptor(authenticator)] }));
+    const recorder = recordDiagnostics();
+    try {
+      await authenticator.refreshCredentials();
+      const first = authenticator.getCredentials()!.accessToken;
+      server.rejectNext(1);
+      recorder.events.length = 0;
+      assert.equal((await client.unary({ text: 'x' })).text, 'ok:x');
+      assert.deepEqual(recorder.names(), ['retry', ...TOKEN_OK]);
+      assert.deepEqual(recorder.of('retry')[0], { method: UNARY, code: Code.Unauthenticated, details: 'rejected by test', token: fingerprintOf(first) });
+      assert.equal(recorder.of('token:start')[0]!.reason, 'rejected');
+    } finally {
+      recorder.stop();
+      await server.close();
+      await idp.close();
+    }
+  });
+
+  test('nice-grpc middleware', async () => {
+    const servers = await startGrpcJsServers();
+    const authenticator = testAuthenticator(servers.idp, servers.server.address);
+    const channel = createChannel(servers.server.address);
+    const client = createClientFactory().use(createAuthMiddleware(authenticator)).create(niceEchoDefinition, channel);
+    const recorder = recordDiagnostics();
+    try {
+      await authenticator.refreshCredentials();
+      const first = authenticator.getCredentials()!.accessToken;
+      servers.server.rejectNext(1);
+      recorder.events.length = 0;
+      assert.equal((await client.Unary({ text: 'x' })).text, 'ok:x');
+      assert.deepEqual(recorder.names(), ['retry', ...TOKEN_OK]);
+      assert.deepEqual(recorder.of('retry')[0], { method: UNARY, code: Status.UNAUTHENTICATED, details: 'rejected by test', token: fingerprintOf(first) });
+      assert.equal(recorder.of('token:start')[0]!.reason, 'rejected');
+    } finally {
+      recorder.stop();
+      channel.close();
+      await servers.close();
+    }
+  });
 });

@@ -25,9 +25,12 @@ const TLS_PROBLEM = /certificate|SSL|TLS|handshake|self[- ]signed|unable to veri
 /**
  * Whether a call failed because the server does not serve the method: `unimplemented`, which Connect also reports for
  * an HTTP 404 (how Connect servers answer an unknown procedure). The store then tries the other Flyte generation.
+ * Also true for the sanitised copy an `AuthenticationError` keeps as its cause (see `safeCause`): a plain `Error`
+ * named `ConnectError` with the numeric `code`, no longer an instance of `ConnectError`.
  */
 export function isUnimplemented(error: unknown): boolean {
-  return error instanceof ConnectError && error.code === Code.Unimplemented;
+  if (error instanceof ConnectError) return error.code === Code.Unimplemented;
+  return error instanceof Error && error.name === 'ConnectError' && (error as { code?: unknown }).code === Code.Unimplemented;
 }
 
 /**
