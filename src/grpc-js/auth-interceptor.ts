@@ -1,7 +1,7 @@
 import { InterceptingCall, type Interceptor, type StatusObject } from '@grpc/grpc-js';
 import type { Authenticator } from '../authenticators/authenticator.js';
 import { isUnauthenticated } from '../call-policy/auth-rejection.js';
-import { DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_BUFFERED_MESSAGES } from '../call-policy/replay-buffer.js';
+import { replayLimits } from '../call-policy/replay-options.js';
 import { AuthenticationError } from '../errors.js';
 import { AuthRetryCall, type AuthRetrySettings } from './auth-retry-call.js';
 
@@ -24,13 +24,6 @@ export interface AuthInterceptorOptions {
   isAuthRejection?: ((status: StatusObject) => boolean) | undefined;
 }
 
-/** A bound option: a non-negative integer or `Infinity`, else a configuration error now rather than at call time. */
-function bound(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (value === Number.POSITIVE_INFINITY || (Number.isSafeInteger(value) && value >= 0)) return value;
-  throw new AuthenticationError(`${name} must be a non-negative integer or Infinity, got ${String(value)}`, { code: 'ERR_CONFIG' });
-}
-
 /**
  * A grpc-js interceptor that authenticates every call type with `authenticator`: it sets
  * `<headerKey>: Bearer <token>` on a copy of the call's metadata and, when the server answers `UNAUTHENTICATED`
@@ -47,8 +40,7 @@ export function createAuthInterceptor(authenticator: Authenticator, options: Aut
     throw new AuthenticationError('isAuthRejection must be a function', { code: 'ERR_CONFIG' });
   }
   const settings: AuthRetrySettings = {
-    maxMessages: bound('maxBufferedMessages', options.maxBufferedMessages, DEFAULT_MAX_BUFFERED_MESSAGES),
-    maxBytes: bound('maxBufferedBytes', options.maxBufferedBytes, DEFAULT_MAX_BUFFERED_BYTES),
+    ...replayLimits(options),
     isAuthRejection,
   };
   return (callOptions, nextCall) => new InterceptingCall(new AuthRetryCall(callOptions, nextCall, authenticator, settings));
