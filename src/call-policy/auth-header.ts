@@ -1,9 +1,8 @@
 import type { AuthMetadata } from '../authenticators/authenticator.js';
+import { headerKeyProblem } from '../tokens/validate.js';
 import { TOKEN_FAILURE_DETAILS_PREFIX } from './call-statuses.js';
 import { StatusCode, type CallStatus } from './status-codes.js';
 
-// gRPC's Header-Name (PROTOCOL-HTTP2.md): lower-case letters, digits, `_`, `-`, `.`. Transports lower-case keys.
-const LEGAL_KEY = /^[0-9a-z_.-]+$/;
 // A header value the auth scheme allows: visible ASCII (0x21–0x7E), one space between scheme and token at most.
 const LEGAL_VALUE = /^[\x21-\x7e]+(?: [\x21-\x7e]+)?$/;
 
@@ -12,8 +11,8 @@ const checked = new WeakMap<AuthMetadata, CallStatus | null>();
 /**
  * Whether `header` can go out as gRPC metadata, before a transport throws on it (grpc-js `Metadata.set` throws,
  * quoting the value). `undefined` when it can; otherwise the status that ends the call:
- * - `INTERNAL` for a key that is not a legal, non-binary gRPC metadata key (configuration, or the server's
- *   `authorization_metadata_key`), naming the key;
+ * - `INTERNAL` for a key that cannot carry the token (see `headerKeyProblem`: not a legal gRPC metadata key, binary,
+ *   or reserved), from configuration or the server's `authorization_metadata_key`, naming the key and the reason;
  * - `UNAUTHENTICATED` (details starting with {@link TOKEN_FAILURE_DETAILS_PREFIX}) for a token that is empty or holds
  *   a space, a control or a non-ASCII character, saying which — never the token.
  *
@@ -30,11 +29,10 @@ export function checkAuthHeader(header: AuthMetadata): CallStatus | undefined {
 
 function judge([rawKey, value]: AuthMetadata): CallStatus | null {
   const key = String(rawKey).toLowerCase();
-  if (!LEGAL_KEY.test(key) || key.endsWith('-bin')) {
-    return {
-      code: StatusCode.INTERNAL,
-      details: `invalid auth header key ${JSON.stringify(rawKey)}: a gRPC metadata key has only 0-9 a-z _ - . and must not end in -bin`,
-    };
+  // The same rule as the configuration check (ERR_CONFIG at load time); here for keys that arrive at call time.
+  const keyProblem = headerKeyProblem(key);
+  if (keyProblem !== undefined) {
+    return { code: StatusCode.INTERNAL, details: `invalid auth header key ${JSON.stringify(rawKey)}: ${keyProblem}` };
   }
   if (typeof value === 'string' && LEGAL_VALUE.test(value)) return null;
   return {
