@@ -1,19 +1,9 @@
 import type { Interceptor } from '@connectrpc/connect';
-import type { Authenticator } from '../authenticators/authenticator.js';
+import { adminThenProxy, type AuthInterceptorsOptions } from '../call-policy/admin-then-proxy.js';
 import { createAuthInterceptor } from './auth-interceptor.js';
 import { createProxyAuthInterceptor, isServerAuthRejection } from './proxy-auth.js';
 
-/** Options of the Connect {@link createAuthInterceptors}. */
-export interface AuthInterceptorsOptions {
-  /** The admin (Flyte) authenticator: its token goes out under its header key. */
-  authenticator: Authenticator;
-  /** The proxy authenticator (`createProxyAuthenticator`), when the endpoint sits behind an authenticating proxy. */
-  proxyAuthenticator?: Authenticator | undefined;
-  /** Request messages kept for a replay, per interceptor. Default 64. */
-  maxBufferedMessages?: number | undefined;
-  /** Serialized request bytes kept for a replay, per interceptor. Default 1 MiB. */
-  maxBufferedBytes?: number | undefined;
-}
+export type { AuthInterceptorsOptions } from '../call-policy/admin-then-proxy.js';
 
 /**
  * The Connect interceptors for a Flyte client, in flytekit's order: admin auth outside, proxy auth inside, so that
@@ -24,10 +14,5 @@ export interface AuthInterceptorsOptions {
  * const transport = createGrpcTransport({ baseUrl, interceptors: createAuthInterceptors({ authenticator, proxyAuthenticator }) });
  */
 export function createAuthInterceptors(options: AuthInterceptorsOptions): Interceptor[] {
-  const { authenticator, proxyAuthenticator, maxBufferedMessages, maxBufferedBytes } = options;
-  if (!proxyAuthenticator) return [createAuthInterceptor(authenticator, { maxBufferedMessages, maxBufferedBytes })];
-  return [
-    createAuthInterceptor(authenticator, { maxBufferedMessages, maxBufferedBytes, isAuthRejection: isServerAuthRejection }),
-    createProxyAuthInterceptor(proxyAuthenticator, { maxBufferedMessages, maxBufferedBytes }),
-  ];
+  return adminThenProxy(options, { create: createAuthInterceptor, createProxy: createProxyAuthInterceptor, isServerAuthRejection });
 }
